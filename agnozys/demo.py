@@ -1,0 +1,145 @@
+"""``flask demo``: a demo organization with staff, customers and invoices."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from . import clock, tenancy, validation
+from .extensions import db
+from .models import Customer, Invoice, InvoiceStatus, Organization, Role, User, utcnow
+from .services.customers import search_key
+from .services.invoices import new_invoice
+
+DEMO_ORG = "Academia Movimento"
+DEMO_EMAIL = "dona@demo.agnozys.com.br"
+DEMO_PASSWORD = "demo-agnozys"
+
+FIRST = [
+    "Ana",
+    "Bruno",
+    "Carla",
+    "Diego",
+    "Elisa",
+    "Fábio",
+    "Gabriela",
+    "Heitor",
+    "Íris",
+    "João",
+    "Larissa",
+    "Marcos",
+    "Natália",
+    "Otávio",
+    "Paula",
+    "Rafael",
+    "Sofia",
+    "Tiago",
+    "Vitória",
+    "Wagner",
+]
+LAST = [
+    "Silva",
+    "Souza",
+    "Oliveira",
+    "Santos",
+    "Pereira",
+    "Lima",
+    "Carvalho",
+    "Ferreira",
+    "Rodrigues",
+    "Almeida",
+    "Costa",
+    "Gomes",
+    "Martins",
+    "Araújo",
+]
+PLANS = [
+    "Mensalidade Plano Mensal",
+    "Mensalidade Plano Trimestral",
+    "Avaliação física",
+    "Personal trainer (4 aulas)",
+    "Matrícula",
+]
+
+
+def load_demo(seed: int = 7) -> tuple[Organization, bool]:
+    """Create the demo organization once; returns it and whether it was new."""
+    existing = db.session.execute(
+        select(Organization).where(Organization.name == DEMO_ORG)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing, False
+    rng = random.Random(seed)
+    org = Organization(name=DEMO_ORG)
+    db.session.add(org)
+    db.session.flush()
+    for email, role, name in (
+        (DEMO_EMAIL, Role.OWNER, "Dona da Academia"),
+        ("agente@demo.agnozys.com.br", Role.AGENT, "Agente de Cobrança"),
+        ("leitura@demo.agnozys.com.br", Role.VIEWER, "Contador"),
+    ):
+        user = User(organization_id=org.id, email=email, role=role, name=name)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+
+    today = clock.today(org.timezone)
+    with tenancy.scope(org.id):
+        for i in range(40):
+            name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}"
+            customer = Customer(
+                organization_id=org.id,
+                name=name,
+                search_name=search_key(name),
+                email=f"cliente{i + 1}@example.com",
+                phone="55119" + f"{rng.randrange(10**8):08d}",
+                document=validation.complete_cpf(f"{rng.randrange(10**8, 10**9)}"),
+                external_id=f"aluno-{i + 1:04d}",
+            )
+            db.session.add(customer)
+            db.session.flush()
+            # A few big debtors so the Pareto view has a story to tell.
+            big = i < 5
+            for _ in range(rng.randint(1, 4)):
+                amount = rng.choice([8990, 12990, 19990, 35000, 4500])
+                if big:
+                    amount *= rng.randint(8, 20)
+                offset = rng.randint(-120, 40)
+                invoice = new_invoice(
+                    organization=org,
+                    customer=customer,
+                    amount=amount,
+                    due_date=today + timedelta(days=offset),
+                    description=rng.choice(PLANS),
+                    fine_bp=org.fine_bp,
+                    interest_bp=org.interest_bp,
+                    actor="system:demo",
+                )
+                roll = rng.random()
+                if offset < 0 and roll < 0.45:
+                    _mark_paid(invoice, late=rng.randint(0, 10))
+                elif roll > 0.95:
+                    invoice.status = InvoiceStatus.CANCELED
+                    invoice.cancel_reason = "Desistência"
+    db.session.commit()
+    return org, True
+
+
+def _mark_paid(invoice: Invoice, late: int) -> None:
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_amount = invoice.amount
+    invoice.payment_method = "demo"
+    invoice.paid_at = utcnow() - timedelta(days=max(late, 0))
+
+
+def install(app: Flask) -> None:
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Load a demo organization with staff, customers and invoices."""
+        org, created = load_demo()
+        verb = "criada" if created else "já existia"
+        click.echo(f"Organização de demonstração {verb}: {org.name}")
+        click.echo(f"Entre com: {DEMO_EMAIL} / {DEMO_PASSWORD}")

@@ -1,0 +1,235 @@
+"""Background work: RQ when ``REDIS_URL`` is set, in-process otherwise.
+
+Services never call RQ. They call :func:`enqueue_after_commit`, which
+writes a :class:`~agnozys.models.PendingJob` row in the business
+transaction. After the commit the row is handed to RQ (or run at once
+in-process) and deleted; after a rollback it never existed. A crash in
+between leaves the row for :func:`dispatch_pending` (``flask jobs
+dispatch``, also scheduled by ``rq cron``), so every committed change gets
+its job and no rolled-back change does. Jobs are therefore at-least-once
+and must be safe to run twice.
+
+Job functions are plain functions taking ids and plain values, registered
+with :func:`job` under a stable name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import PendingJob, utcnow
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REGISTRY: dict[str, Callable[..., Any]] = {}
+QUEUE_NAME = "agnozys"
+_PENDING_KEY = "agnozys_pending_jobs"
+_worker_app: Flask | None = None
+
+
+def job(name: str) -> Callable[[F], F]:
+    """Register a job function under ``name``."""
+
+    def register(func: F) -> F:
+        if name in REGISTRY and REGISTRY[name] is not func:
+            raise ValueError(f"job {name!r} registered twice")
+        REGISTRY[name] = func
+        return func
+
+    return register
+
+
+def enqueue_after_commit(
+    name: str, *, delay: timedelta | None = None, **kwargs: Any
+) -> None:
+    """Run job ``name`` with ``kwargs`` once the current transaction commits.
+
+    ``kwargs`` must be JSON values (ids, strings, numbers).
+    """
+    if name not in REGISTRY:
+        raise KeyError(f"unknown job {name!r}")
+    row = PendingJob(
+        name=name,
+        kwargs=kwargs,
+        not_before=utcnow() + delay if delay else None,
+    )
+    db.session.add(row)
+    db.session.info.setdefault(_PENDING_KEY, []).append(row)
+
+
+def _after_commit(session: Session) -> None:
+    rows = session.info.pop(_PENDING_KEY, [])
+    if rows and has_app_context():
+        current_app.extensions["agnozys_dispatch"](
+            [(row.id, row.name, dict(row.kwargs), row.not_before) for row in rows]
+        )
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def load_job_modules() -> None:
+    """Import every service module so their jobs are registered."""
+    import importlib
+    import pkgutil
+
+    from . import services
+
+    for info in pkgutil.iter_modules(services.__path__):
+        importlib.import_module(f"{services.__name__}.{info.name}")
+
+
+def install(app: Flask) -> None:
+    """Bind dispatching to the app: RQ with ``REDIS_URL``, else in-process."""
+    load_job_modules()
+    session_class = db.session.session_factory.class_  # type: ignore[attr-defined]
+    if not event.contains(session_class, "after_commit", _after_commit):
+        event.listen(session_class, "after_commit", _after_commit)
+        event.listen(session_class, "after_soft_rollback", _after_rollback)
+    if app.config.get("REDIS_URL"):
+        app.extensions["agnozys_dispatch"] = _dispatch_to_rq
+    else:
+        app.extensions["agnozys_dispatch"] = _dispatch_in_process
+
+
+def queue() -> Any:
+    """Return the RQ queue of this app (only with ``REDIS_URL``)."""
+    from redis import Redis
+    from rq import Queue
+
+    state = current_app.extensions.setdefault("agnozys_rq", {})
+    if "queue" not in state:
+        connection = Redis.from_url(current_app.config["REDIS_URL"])
+        state["queue"] = Queue(QUEUE_NAME, connection=connection)
+    return state["queue"]
+
+
+Batch = list[tuple[int, str, dict[str, Any], datetime | None]]
+
+
+def _dispatch_to_rq(batch: Batch) -> None:
+    rq_queue = queue()
+    done = []
+    for row_id, name, kwargs, not_before in batch:
+        try:
+            if not_before and not_before > utcnow():
+                rq_queue.enqueue_at(not_before, execute, name, kwargs)
+            else:
+                rq_queue.enqueue(execute, name, kwargs)
+        except Exception:
+            log.warning(
+                "Job %s: could not enqueue, left for dispatch", name, exc_info=True
+            )
+            continue
+        done.append(row_id)
+    _forget(done)
+
+
+def _dispatch_in_process(batch: Batch) -> None:
+    for row_id, name, kwargs, not_before in batch:
+        if not_before and not_before > utcnow():
+            # Left in the table; `flask jobs dispatch` or the in-process
+            # timer runs it when due.
+            continue
+        _forget([row_id])
+        try:
+            execute(name, kwargs)
+        except Exception:
+            log.error("Job %s: failed in-process", name, exc_info=True)
+
+
+def _forget(row_ids: list[int]) -> None:
+    if not row_ids:
+        return
+    # A session of its own: the caller's session has just committed and
+    # may be in the middle of its own after-commit work.
+    with Session(db.engine) as session, session.begin():
+        session.execute(delete(PendingJob).where(PendingJob.id.in_(row_ids)))
+
+
+def dispatch_pending(older_than: timedelta = timedelta(seconds=30)) -> int:
+    """Hand over jobs whose commit happened but whose dispatch did not.
+
+    Returns how many were handed over. Safe to run in several processes:
+    each row is claimed by deleting it, and only the claimer runs it.
+    """
+    cutoff = utcnow() - older_than
+    now = utcnow()
+    with Session(db.engine) as session:
+        rows = session.execute(
+            select(
+                PendingJob.id,
+                PendingJob.name,
+                PendingJob.kwargs,
+                PendingJob.not_before,
+                PendingJob.created_at,
+            )
+            .order_by(PendingJob.id)
+            .limit(1000)
+        ).all()
+    count = 0
+    for row in rows:
+        due = row.not_before or row.created_at
+        if row.not_before is None and row.created_at > cutoff:
+            continue
+        if due > now:
+            continue
+        with Session(db.engine) as session, session.begin():
+            claimed = session.execute(
+                delete(PendingJob).where(PendingJob.id == row.id)
+            ).rowcount
+        if not claimed:
+            continue
+        if current_app.config.get("REDIS_URL"):
+            queue().enqueue(execute, row.name, dict(row.kwargs))
+        else:
+            try:
+                execute(row.name, dict(row.kwargs))
+            except Exception:
+                log.error("Job %s: failed in-process", row.name, exc_info=True)
+        count += 1
+    return count
+
+
+def execute(name: str, kwargs: dict[str, Any]) -> Any:
+    """Run a registered job in an app context (and database session) of its own.
+
+    This is what RQ imports and calls; in a worker process it builds the
+    app once and reuses it for every job. In-process, the fresh app context
+    keeps the job's session apart from the request that enqueued it.
+    """
+    global _worker_app
+    if has_app_context():
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    else:
+        if _worker_app is None:
+            from . import create_app
+
+            _worker_app = create_app()
+        app = _worker_app
+    with app.app_context():
+        return _run(name, kwargs)
+
+
+def _run(name: str, kwargs: dict[str, Any]) -> Any:
+    from . import tenancy
+
+    func = REGISTRY[name]
+    log.debug("Job %s: running with %s", name, kwargs)
+    with tenancy.unscoped():
+        try:
+            return func(**kwargs)
+        except Exception:
+            db.session.rollback()
+            raise

@@ -1,0 +1,23 @@
+"""The tables. Each area keeps its models in a module of its own here."""
+
+from .base import PublicId, TenantOwned, public_id, utcnow
+from .billing import DISPLAY_STATUSES, Customer, Event, Invoice, InvoiceStatus
+from .core import ApiToken, Organization, Role, User
+from .jobs import PendingJob
+
+__all__ = [
+    "DISPLAY_STATUSES",
+    "ApiToken",
+    "Customer",
+    "Event",
+    "Invoice",
+    "InvoiceStatus",
+    "Organization",
+    "PendingJob",
+    "PublicId",
+    "Role",
+    "TenantOwned",
+    "User",
+    "public_id",
+    "utcnow",
+]

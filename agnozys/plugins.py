@@ -1,0 +1,101 @@
+"""The pluggy manager: which plugins are active and how hooks are reached.
+
+Every plugin, built-in or not, is found through the ``agnozys`` entry-point
+group and activated by name from configuration: one gateway
+(``AGNOZYS_GATEWAY``), the notifiers (``AGNOZYS_NOTIFIERS``), one access
+blocker (``AGNOZYS_ACCESS_BLOCKER``) and any listeners
+(``AGNOZYS_PLUGINS``). Core code never imports a plugin module.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+from flask import Flask, current_app
+
+from . import hookspecs
+
+log = logging.getLogger(__name__)
+
+GROUP = "agnozys"
+
+
+class PluginError(RuntimeError):
+    """A plugin is unknown, misconfigured or broken; stops start-up."""
+
+
+class WebhookRejected(Exception):
+    """A webhook whose signature or age does not check out."""
+
+
+def _names(value: str | None) -> list[str]:
+    return [name.strip() for name in (value or "").split(",") if name.strip()]
+
+
+def selected(config: dict[str, Any]) -> dict[str, list[str]]:
+    """Return the plugin names the configuration asks for, by family."""
+    return {
+        "gateway": _names(config.get("AGNOZYS_GATEWAY")),
+        "notifier": _names(config.get("AGNOZYS_NOTIFIERS")),
+        "blocker": _names(config.get("AGNOZYS_ACCESS_BLOCKER")),
+        "listener": _names(config.get("AGNOZYS_PLUGINS")),
+    }
+
+
+def available() -> dict[str, Any]:
+    """Return the entry points of every installed plugin, by name."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def build_manager(config: dict[str, Any]) -> pluggy.PluginManager:
+    """Load, register and check the plugins the configuration names.
+
+    Raises :class:`PluginError` naming the plugin and what is wrong.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    found = available()
+    for family, names in selected(config).items():
+        if family in ("gateway", "blocker") and len(names) > 1:
+            raise PluginError(f"Escolha um único plugin de {family}: {names}")
+        for name in names:
+            if name not in found:
+                known = ", ".join(sorted(found)) or "nenhum"
+                raise PluginError(
+                    f"Plugin '{name}' ({family}) não está instalado. "
+                    f"Instalados: {known}."
+                )
+            if pm.has_plugin(name):
+                continue
+            try:
+                module = found[name].load()
+            except Exception as exc:
+                raise PluginError(f"Plugin '{name}' não carregou: {exc}") from exc
+            pm.register(module, name=name)
+    pm.check_pending()
+    for name, plugin in pm.list_name_plugin():
+        impl = getattr(plugin, "agnozys_check_config", None)
+        if impl is None:
+            continue
+        problems = impl(config=config) or []
+        if problems:
+            raise PluginError(f"Plugin '{name}': " + "; ".join(problems))
+    return pm
+
+
+def install(app: Flask) -> None:
+    app.extensions["agnozys_plugins"] = build_manager(app.config)
+
+
+def manager() -> pluggy.PluginManager:
+    """Return the plugin manager of the current app."""
+    pm: pluggy.PluginManager = current_app.extensions["agnozys_plugins"]
+    return pm
+
+
+def hook() -> Any:
+    """Return the hook relay: ``plugins.hook().agnozys_send_message(...)``."""
+    return manager().hook

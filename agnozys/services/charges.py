@@ -1,0 +1,57 @@
+"""Gateway charges, made by jobs after the invoice's transaction commits."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+
+from .. import jobs, plugins
+from ..extensions import db
+from ..hookspecs import ChargeRequest
+from ..models import Invoice
+from .invoices import figures, payment_url
+
+log = logging.getLogger(__name__)
+
+
+def charge_request(invoice: Invoice) -> ChargeRequest:
+    """Describe an invoice to the gateway plugin."""
+    customer = invoice.customer
+    return ChargeRequest(
+        invoice_id=invoice.public_id,
+        organization_id=invoice.organization_id,
+        organization_name=invoice.organization.name,
+        number=invoice.number,
+        description=invoice.description,
+        amount_due=figures(invoice).amount_due,
+        due_date=invoice.due_date,
+        payment_url=payment_url(invoice),
+        customer_name=customer.name,
+        customer_document=customer.document,
+        customer_email=customer.email,
+        charge_id=invoice.gateway_charge_id,
+    )
+
+
+@jobs.job("charge.create")
+def create_charge(invoice_id: int) -> None:
+    """Ask the gateway for a charge; a second run finds it made and stops."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.gateway_charge_id or invoice.is_final():
+        return
+    charge = plugins.hook().agnozys_gateway_create_charge(
+        request=charge_request(invoice)
+    )
+    if charge is None:
+        log.warning("Invoice %s: no gateway made a charge", invoice.public_id)
+        return
+    # A plain UPDATE: filling in the charge id must not bump the version
+    # that staff edits are checked against.
+    db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id, Invoice.gateway_charge_id.is_(None))
+        .values(gateway_charge_id=charge.charge_id)
+    )
+    db.session.commit()
+    log.info("Invoice %s: charge %s created", invoice.public_id, charge.charge_id)

@@ -1,0 +1,37 @@
+"""Timeline events: who did what, when, what it was and what it became."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..extensions import db
+from ..models import Event, Invoice
+
+
+def record(
+    type: str,
+    *,
+    actor: str,
+    invoice: Invoice | None = None,
+    customer_id: int | None = None,
+    subscription_id: int | None = None,
+    organization_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Add an event to the current transaction and return it."""
+    if invoice is not None:
+        organization_id = invoice.organization_id
+        customer_id = customer_id or invoice.customer_id
+        subscription_id = subscription_id or invoice.subscription_id
+    event = Event(
+        type=type,
+        actor=actor,
+        invoice_id=invoice.id if invoice is not None else None,
+        customer_id=customer_id,
+        subscription_id=subscription_id,
+        data=data or {},
+    )
+    if organization_id is not None:
+        event.organization_id = organization_id
+    db.session.add(event)
+    return event

@@ -1,0 +1,1 @@
+"""Agnozys built-in plugins; each registers through the `agnozys` entry points."""

@@ -1,0 +1,297 @@
+"""Shared fixtures: an app per test on one database, staff, tokens, data.
+
+The suite runs on SQLite by default and on PostgreSQL when
+``AGNOZYS_TEST_DATABASE_URL`` is set (``.ci/run`` does both). The schema
+is created once per run; every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from agnozys import clock, create_app, tenancy
+from agnozys.extensions import db
+from agnozys.models import ApiToken, Customer, Invoice, Organization, Role, User
+
+PASSWORD = "senha-de-teste-123"
+_schema_ready: set[str] = set()
+
+
+def database_url(tmp_root: Path) -> str:
+    url = os.environ.get("AGNOZYS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_root / "agnozys-test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture
+def is_postgres(db_url: str) -> bool:
+    return db_url.startswith("postgresql")
+
+
+@pytest.fixture
+def app_config(db_url: str, tmp_path: Path) -> dict[str, Any]:
+    """The configuration every test app starts from; override per test."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "AGNOZYS_SANDBOX_SECRET": "sandbox-test-secret",
+        "AGNOZYS_BASE_URL": "http://agnozys.test",
+        "AGNOZYS_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "REDIS_URL": None,
+    }
+
+
+def _reset_schema(app: Flask) -> None:
+    with app.app_context():
+        url = str(db.engine.url)
+        if url not in _schema_ready:
+            db.drop_all()
+            db.create_all()
+            _schema_ready.add(url)
+        tables = [t.name for t in db.metadata.sorted_tables]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(
+                text(
+                    "TRUNCATE "
+                    + ", ".join(f'"{t}"' for t in tables)
+                    + " RESTART IDENTITY CASCADE"
+                )
+            )
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def make_app(app_config: dict[str, Any]) -> Callable[..., Flask]:
+    """Build an app with configuration overrides, on the clean test database."""
+
+    def build(**overrides: Any) -> Flask:
+        app = create_app({**app_config, **overrides})
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    app = make_app()
+    _reset_schema(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+# --- organizations and people ----------------------------------------------
+
+
+def _make_org(name: str) -> Organization:
+    org = Organization(name=name)
+    db.session.add(org)
+    db.session.commit()
+    return org
+
+
+@pytest.fixture
+def org(app: Flask) -> Organization:
+    return _make_org("Escola Aurora")
+
+
+@pytest.fixture
+def other_org(app: Flask) -> Organization:
+    return _make_org("Concorrente Ltda")
+
+
+def make_user(organization: Organization, role: Role | str, email: str) -> User:
+    with tenancy.unscoped():
+        user = User(
+            organization_id=organization.id, email=email, role=Role(role), name=email
+        )
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+    return user
+
+
+@pytest.fixture
+def owner(org: Organization) -> User:
+    return make_user(org, Role.OWNER, "dona@aurora.test")
+
+
+@pytest.fixture
+def agent(org: Organization) -> User:
+    return make_user(org, Role.AGENT, "agente@aurora.test")
+
+
+@pytest.fixture
+def viewer(org: Organization) -> User:
+    return make_user(org, Role.VIEWER, "leitura@aurora.test")
+
+
+class Auth:
+    """Logs a test client in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user: User | str, password: str = PASSWORD) -> Any:
+        email = user if isinstance(user, str) else user.email
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def staff(client: FlaskClient, auth: Auth, owner: User) -> FlaskClient:
+    """A client logged in as the organization's owner."""
+    auth.login(owner)
+    return client
+
+
+class Api:
+    """A JSON API client bound to one organization's bearer token."""
+
+    def __init__(self, client: FlaskClient, raw_token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {raw_token}"}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.open(
+            "/api/v1" + path, method=method, headers=headers, **kwargs
+        )
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        if json is not None:
+            kwargs["json"] = json
+        return self.request("POST", path, **kwargs)
+
+
+def make_api(client: FlaskClient, organization: Organization) -> Api:
+    token, raw = ApiToken.issue(organization, name="test")
+    db.session.add(token)
+    db.session.commit()
+    return Api(client, raw)
+
+
+@pytest.fixture
+def api(client: FlaskClient, org: Organization) -> Api:
+    return make_api(client, org)
+
+
+@pytest.fixture
+def other_api(client: FlaskClient, other_org: Organization) -> Api:
+    return make_api(client, other_org)
+
+
+# --- data --------------------------------------------------------------------
+
+VALID_CPFS = ["52998224725", "11144477735", "39053344705", "15350946056"]
+VALID_CNPJ = "11222333000181"
+
+
+def today(organization: Organization | None = None) -> date:
+    return clock.today(organization.timezone if organization else None)
+
+
+@pytest.fixture
+def make_customer(app: Flask) -> Callable[..., Customer]:
+    from agnozys.services.customers import search_key
+
+    counter = iter(range(1, 10**6))
+
+    def build(organization: Organization, **values: Any) -> Customer:
+        n = next(counter)
+        values.setdefault("name", f"Cliente {n}")
+        values.setdefault("email", f"cliente{n}@example.com")
+        customer = Customer(
+            organization_id=organization.id,
+            search_name=search_key(values["name"]),
+            **values,
+        )
+        db.session.add(customer)
+        db.session.commit()
+        return customer
+
+    return build
+
+
+@pytest.fixture
+def make_invoice(app: Flask) -> Callable[..., Invoice]:
+    """Create an invoice through the real service, due ``due_in`` days away."""
+    from agnozys.services.invoices import new_invoice
+
+    def build(
+        organization: Organization,
+        customer: Customer,
+        amount: int = 100_000,
+        due_in: int = 10,
+        description: str = "Mensalidade",
+        **values: Any,
+    ) -> Invoice:
+        with tenancy.scope(organization.id):
+            invoice = new_invoice(
+                organization=organization,
+                customer=customer,
+                amount=amount,
+                due_date=today(organization) + timedelta(days=due_in),
+                description=description,
+                fine_bp=values.pop("fine_bp", organization.fine_bp),
+                interest_bp=values.pop("interest_bp", organization.interest_bp),
+                actor="test",
+            )
+            for name, value in values.items():
+                setattr(invoice, name, value)
+            db.session.commit()
+        return invoice
+
+    return build
+
+
+@pytest.fixture
+def overdue_invoice(
+    org: Organization,
+    make_customer: Callable[..., Customer],
+    make_invoice: Callable[..., Invoice],
+) -> Invoice:
+    """R$ 1.000,00 due 40 days ago, the DOMAIN.md example."""
+    customer = make_customer(org, name="Maria Devedora", document=VALID_CPFS[0])
+    return make_invoice(org, customer, amount=100_000, due_in=-40)
