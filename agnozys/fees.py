@@ -131,6 +131,11 @@ class Reschedule:
     interest: int
     waived_fine: int
     waived_interest: int
+    fine_settled: bool
+
+    @property
+    def waived(self) -> int:
+        return self.waived_fine + self.waived_interest
 
 
 def reschedule(terms: Terms, new_due_date: date, waive: Waive) -> Reschedule:
@@ -142,8 +147,43 @@ def reschedule(terms: Terms, new_due_date: date, waive: Waive) -> Reschedule:
     accrued = charges_on(terms, new_due_date)
     fine_now = 0 if waive.fine else accrued.fine
     interest_now = 0 if waive.interest else accrued.interest
+    late = days_late(terms.due_date, new_due_date) > 0
     return Reschedule(
         new_due_date=new_due_date,
+        fine=fine_now,
+        interest=interest_now,
+        waived_fine=accrued.fine - fine_now,
+        waived_interest=accrued.interest - interest_now,
+        fine_settled=terms.fine_settled or late,
+    )
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """What an unpaid invoice owes on one day once staff waivers are applied."""
+
+    principal: int
+    fine: int
+    interest: int
+    waived_fine: int
+    waived_interest: int
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.fine + self.interest
+
+    @property
+    def waived(self) -> int:
+        return self.waived_fine + self.waived_interest
+
+
+def outstanding(terms: Terms, today: date, waive: Waive) -> Outstanding:
+    """Return what paying on ``today`` costs, less what staff waive."""
+    accrued = charges_on(terms, today)
+    fine_now = 0 if waive.fine else accrued.fine
+    interest_now = 0 if waive.interest else accrued.interest
+    return Outstanding(
+        principal=terms.principal,
         fine=fine_now,
         interest=interest_now,
         waived_fine=accrued.fine - fine_now,
@@ -157,3 +197,24 @@ def split_evenly(total: int, parts: int) -> list[int]:
         raise ValueError("at least one part")
     base, leftover = divmod(total, parts)
     return [base + leftover] + [base] * (parts - 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """Return the same day ``months`` later, clamped to the month's end."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError("unreachable")  # pragma: no cover
+
+
+def installment_dates(
+    first: date, count: int, interval_days: int | None = None
+) -> list[date]:
+    """Due dates of ``count`` parts: monthly from ``first``, or every N days."""
+    if interval_days is None:
+        return [add_months(first, n) for n in range(count)]
+    return [first + timedelta(days=interval_days * n) for n in range(count)]

@@ -4,8 +4,10 @@ from .base import PublicId, TenantOwned, public_id, utcnow
 from .billing import DISPLAY_STATUSES, Customer, Event, Invoice, InvoiceStatus
 from .core import ApiToken, Organization, Role, User
 from .jobs import PendingJob
+from .negotiation import Agreement
 
 __all__ = [
+    "Agreement",
     "DISPLAY_STATUSES",
     "ApiToken",
     "Customer",
