@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import joinedload
@@ -124,7 +125,7 @@ def search_condition(search: str | None) -> list[ColumnElement[bool]]:
     return [Invoice.customer_id.in_(customers)]
 
 
-def _order_by(sort: str) -> list[ColumnElement[object]]:
+def _order_by(sort: str) -> list[ColumnElement[Any]]:
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     descending = sort.startswith("-")
@@ -151,7 +152,7 @@ def filters(
 
 def page_ids_query(
     terms: list[ColumnElement[bool]], sort: str, page: int, per_page: int
-) -> Select[tuple[int]]:
+) -> Select[Any]:
     """Return the index-only query that picks one page's invoice ids."""
     return (
         select(Invoice.id)
