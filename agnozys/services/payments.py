@@ -1,0 +1,302 @@
+"""Payments: the single place where an invoice becomes paid.
+
+A gateway event goes through :func:`record_payment` in one transaction:
+lock the invoice, decide whether the payment settles it, insert the
+payment (a unique key on ``(gateway, event_id)`` makes the same event
+twice one payment) and mark the invoice paid. Payments that do not fit
+are kept and flagged for staff, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import clock, fees, jobs, money, plugins
+from ..extensions import db
+from ..hookspecs import InvoiceNotice, PaymentEvent
+from ..models import Invoice, InvoiceStatus, public_id, utcnow
+from ..models.payments import FlagReason, Payment, PaymentStatus
+from . import Conflict, NotFound, ValidationFailed
+from .invoices import figures, terms
+from .timeline import record
+
+log = logging.getLogger(__name__)
+
+#: Called as ``handler(invoice)`` by the ``invoice.paid`` job, after the
+#: listener hook, inside an app context with no tenant scope. Each must be
+#: safe to run twice and commit its own work. Other areas append here
+#: (the subscriptions area reactivates suspended subscriptions).
+PAID_HANDLERS: list[Callable[[Invoice], Any]] = []
+
+FLAG_LABELS = {
+    FlagReason.INVOICE_CANCELED: "Cobrança cancelada",
+    FlagReason.INVOICE_PAID: "Cobrança já paga",
+    FlagReason.UNKNOWN_CHARGE: "Cobrança desconhecida",
+    FlagReason.WRONG_AMOUNT: "Valor diferente do devido",
+}
+
+
+def flag_label(reason: FlagReason | str | None) -> str:
+    """Return the Portuguese label of a flag reason."""
+    if reason is None:
+        return ""
+    return _(FLAG_LABELS.get(FlagReason(reason), str(reason)))
+
+
+def amount_due_on(invoice: Invoice, moment: datetime) -> int:
+    """Return what settles ``invoice`` on the day of ``moment`` (org tz)."""
+    day = clock.local(moment, invoice.organization.timezone).date()
+    return figures(invoice, day).amount_due
+
+
+def record_payment(event: PaymentEvent) -> tuple[Payment, bool]:
+    """Record a gateway's payment event and settle its invoice; commits.
+
+    Returns the payment and whether it is new (False when the same event
+    was already recorded, in which case nothing changes).
+    """
+    invoice = db.session.execute(
+        select(Invoice)
+        .where(Invoice.gateway_charge_id == event.charge_id)
+        .with_for_update()
+        .execution_options(agnozys_unscoped=True)
+    ).scalar_one_or_none()
+
+    reason: FlagReason | None = None
+    expected: int | None = None
+    if invoice is None:
+        reason = FlagReason.UNKNOWN_CHARGE
+    elif invoice.status == InvoiceStatus.CANCELED:
+        reason = FlagReason.INVOICE_CANCELED
+    elif invoice.status == InvoiceStatus.PAID:
+        reason = FlagReason.INVOICE_PAID
+    else:
+        expected = amount_due_on(invoice, event.paid_at)
+        if event.amount != expected:
+            reason = FlagReason.WRONG_AMOUNT
+
+    values = {
+        "public_id": public_id(Payment.PREFIX),
+        "organization_id": invoice.organization_id if invoice else None,
+        "gateway": event.gateway,
+        "event_id": event.event_id,
+        "charge_id": event.charge_id,
+        "invoice_id": invoice.id if invoice else None,
+        "amount": event.amount,
+        "expected_amount": expected,
+        "method": event.gateway,
+        "paid_at": event.paid_at,
+        "received_at": utcnow(),
+        "status": PaymentStatus.FLAGGED if reason else PaymentStatus.CONFIRMED,
+        "flag_reason": reason,
+        "raw": event.raw,
+    }
+    payment_id = _insert_once(values)
+    if payment_id is None:
+        db.session.rollback()
+        existing = db.session.execute(
+            select(Payment)
+            .where(Payment.gateway == event.gateway, Payment.event_id == event.event_id)
+            .execution_options(agnozys_unscoped=True)
+        ).scalar_one()
+        log.info(
+            "Payment event %s/%s: duplicate, ignored", event.gateway, event.event_id
+        )
+        return existing, False
+
+    payment = db.session.get(Payment, payment_id)
+    assert payment is not None
+    if invoice is None:
+        log.warning(
+            "Payment event %s/%s: unknown charge %s, flagged",
+            event.gateway,
+            event.event_id,
+            event.charge_id,
+        )
+    elif reason is not None:
+        record(
+            "payment.flagged",
+            actor=f"gateway:{event.gateway}",
+            invoice=invoice,
+            data={
+                "payment_id": payment.public_id,
+                "reason": reason.value,
+                "amount": money.to_api(event.amount),
+                **({"expected": money.to_api(expected)} if expected else {}),
+            },
+        )
+        log.warning(
+            "Invoice %s: payment %s flagged (%s)",
+            invoice.public_id,
+            payment.public_id,
+            reason.value,
+        )
+    else:
+        mark_paid(
+            invoice,
+            amount=event.amount,
+            paid_at=event.paid_at,
+            method=event.gateway,
+            actor=f"gateway:{event.gateway}",
+            data={"payment_id": payment.public_id, "event_id": event.event_id},
+        )
+    db.session.commit()
+    return payment, True
+
+
+def _insert_once(values: dict[str, Any]) -> int | None:
+    """INSERT the payment unless its event is known; return its id or None."""
+    table = Payment.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["gateway", "event_id"])
+        .returning(table.c.id)
+    )
+    row = db.session.execute(statement).first()
+    return None if row is None else int(row[0])
+
+
+def mark_paid(
+    invoice: Invoice,
+    *,
+    amount: int,
+    paid_at: datetime,
+    method: str,
+    actor: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Mark a locked, open invoice paid in the current transaction (no commit).
+
+    Freezes the late charges owed on the payment day into the invoice, so
+    a paid invoice always shows what was paid and why.
+    """
+    if invoice.is_final():
+        raise Conflict(_("Esta cobrança já está paga ou cancelada."), "invoice_final")
+    day = clock.local(paid_at, invoice.organization.timezone).date()
+    charges = fees.charges_on(terms(invoice), day)
+    invoice.frozen_fine = charges.fine
+    invoice.frozen_interest = charges.interest
+    invoice.fine_settled = True
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = paid_at
+    invoice.paid_amount = amount
+    invoice.payment_method = method
+    record(
+        "payment.received",
+        actor=actor,
+        invoice=invoice,
+        data={
+            "amount": money.to_api(amount),
+            "method": method,
+            "paid_at": paid_at.isoformat(),
+            **(data or {}),
+        },
+    )
+    jobs.enqueue_after_commit("invoice.paid", invoice_id=invoice.id)
+    log.info("Invoice %s: paid %s by %s", invoice.public_id, amount, method)
+
+
+def notice(invoice: Invoice, **data: Any) -> InvoiceNotice:
+    """Describe an invoice to listener plugins."""
+    return InvoiceNotice(
+        invoice_id=invoice.public_id,
+        organization_id=invoice.organization_id,
+        status=invoice.display_status(clock.today(invoice.organization.timezone)),
+        amount_due=figures(invoice).amount_due,
+        due_date=invoice.due_date,
+        data=data,
+    )
+
+
+@jobs.job("invoice.paid")
+def invoice_paid(invoice_id: int) -> None:
+    """Tell listener plugins and :data:`PAID_HANDLERS` an invoice was paid."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.status != InvoiceStatus.PAID:
+        return
+    plugins.hook().agnozys_invoice_paid(
+        notice=notice(
+            invoice,
+            paid_at=invoice.paid_at.isoformat() if invoice.paid_at else None,
+            paid_amount=invoice.paid_amount,
+            method=invoice.payment_method,
+        )
+    )
+    for handler in PAID_HANDLERS:
+        try:
+            handler(invoice)
+        except Exception:
+            db.session.rollback()
+            log.error(
+                "Invoice %s: paid handler %s failed",
+                invoice.public_id,
+                getattr(handler, "__name__", handler),
+                exc_info=True,
+            )
+
+
+# --- flagged payments ---------------------------------------------------------
+
+RESOLUTIONS = ("refund", "credit")
+
+
+def flagged_payments() -> list[Payment]:
+    """Return the current organization's flagged payments, newest first."""
+    return list(
+        db.session.execute(
+            select(Payment)
+            .where(Payment.status == PaymentStatus.FLAGGED)
+            .order_by(Payment.id.desc())
+        ).scalars()
+    )
+
+
+def resolve_payment(
+    public_id: str, *, resolution: str, note: str, actor: str
+) -> Payment:
+    """Mark a flagged payment dealt with (refunded or credited); commits."""
+    if resolution not in RESOLUTIONS:
+        raise ValidationFailed(
+            _("Confira os campos destacados."),
+            {"resolution": _("Escolha estorno ou crédito.")},
+        )
+    note = (note or "").strip()
+    if len(note) > 1000:
+        raise ValidationFailed(
+            _("Confira os campos destacados."), {"note": _("Longo demais.")}
+        )
+    payment = db.session.execute(
+        select(Payment).where(Payment.public_id == public_id).with_for_update()
+    ).scalar_one_or_none()
+    if payment is None:
+        raise NotFound(_("Pagamento não encontrado."))
+    if payment.status != PaymentStatus.FLAGGED:
+        raise Conflict(_("Este pagamento já foi conciliado."), "already_resolved")
+    payment.status = PaymentStatus.RESOLVED
+    payment.resolution = resolution
+    payment.resolution_note = note or None
+    payment.resolved_by = actor
+    payment.resolved_at = utcnow()
+    if payment.invoice is not None:
+        record(
+            "payment.resolved",
+            actor=actor,
+            invoice=payment.invoice,
+            data={
+                "payment_id": payment.public_id,
+                "resolution": resolution,
+                "note": note,
+            },
+        )
+    db.session.commit()
+    return payment
