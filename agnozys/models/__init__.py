@@ -6,6 +6,14 @@ from .core import ApiToken, Organization, Role, User
 from .jobs import PendingJob
 from .payments import Payment, Proof  # noqa: F401
 from .negotiation import Agreement
+from .subscriptions import (  # noqa: F401
+    AccessAttempt,
+    AccessDelivery,
+    Contact,
+    Plan,
+    Subscription,
+    SubscriptionPeriod,
+)
 
 __all__ = [
     "Agreement",

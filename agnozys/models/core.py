@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +31,15 @@ class Organization(db.Model):  # type: ignore[name-defined,misc]
     # Invoice numbers are per organization; the counter is bumped with an
     # UPDATE ... RETURNING so concurrent creators never share a number.
     invoice_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Subscriptions (issue 6): candidates for suspension after this many
+    # days overdue; reactivate on payment; suspend by itself when set.
+    suspension_candidate_days: Mapped[int] = mapped_column(
+        Integer, default=30, server_default="30"
+    )
+    auto_reactivate: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sa_true()
+    )
+    auto_suspend_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
