@@ -55,3 +55,44 @@ def create_charge(invoice_id: int) -> None:
     )
     db.session.commit()
     log.info("Invoice %s: charge %s created", invoice.public_id, charge.charge_id)
+
+
+@jobs.job("charge.update")
+def update_charge(invoice_id: int) -> None:
+    """Tell the gateway the invoice's new date and amount; safe to repeat."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.is_final():
+        return
+    if not invoice.gateway_charge_id:
+        # The charge was never made (or not yet): make it with today's figures.
+        create_charge(invoice_id)
+        return
+    charge = plugins.hook().agnozys_gateway_update_charge(
+        request=charge_request(invoice)
+    )
+    if charge is None:
+        log.warning("Invoice %s: no gateway updated its charge", invoice.public_id)
+        return
+    if charge.charge_id != invoice.gateway_charge_id:
+        db.session.execute(
+            update(Invoice)
+            .where(Invoice.id == invoice_id)
+            .values(gateway_charge_id=charge.charge_id)
+        )
+        db.session.commit()
+    log.info("Invoice %s: charge %s updated", invoice.public_id, charge.charge_id)
+
+
+@jobs.job("charge.cancel")
+def cancel_charge(invoice_id: int) -> None:
+    """Ask the gateway to stop accepting a canceled invoice's charge."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or not invoice.gateway_charge_id:
+        return
+    done = plugins.hook().agnozys_gateway_cancel_charge(request=charge_request(invoice))
+    log.info(
+        "Invoice %s: charge %s canceled (%s)",
+        invoice.public_id,
+        invoice.gateway_charge_id,
+        "confirmed" if done else "not confirmed",
+    )
