@@ -75,7 +75,7 @@ def _after_commit(session: Session) -> None:
         )
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, *_previous: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
 
 
