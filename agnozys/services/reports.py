@@ -1,0 +1,429 @@
+"""Reports: who to call first (Pareto), aging, and what each lever recovered.
+
+Every figure is computed in SQL, on SQLite and PostgreSQL alike: the late
+charges of paying today are an integer expression over the invoice row
+(:func:`amount_due_today`), customers are ranked with window functions, and
+Python only formats what the database returns.
+
+Decisions (also shown to staff on the pages):
+
+- Overdue money is always the **amount due today** (principal, frozen
+  charges, the live fine and the interest run so far), in the Pareto list,
+  in aging and on the Painel alike, so the three agree.
+- Customers tied on the overdue amount are ordered by their internal id
+  (the customer registered first comes first). The 80% group is the
+  *smallest* set reaching 80% of the total: when two customers tie at the
+  line only the first of them is marked.
+- Shares are strings with four decimal places (``"0.1234"`` is 12.34%),
+  rounded half-up from the exact integer ratio; no float is involved.
+- Aging counts calendar days since the current due date; an invoice due
+  yesterday is 1 day overdue.
+
+The Painel's recovery figures live in :mod:`agnozys.services.recovery`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from .. import clock, fees
+from ..extensions import db
+from ..models import Customer, Invoice, InvoiceStatus, Organization
+
+SHARE_PLACES = 4
+_SHARE_SCALE = 10**SHARE_PLACES
+TOP_PERCENT = 80
+
+# (label, first day, last day or None) of the aging buckets.
+AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("91+", 91, None),
+)
+
+
+# --- late charges in SQL ------------------------------------------------------
+
+
+class days_between(FunctionElement[int]):
+    """Whole calendar days from the second date to the first."""
+
+    type = Integer()
+    name = "days_between"
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between_default(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    later_sql = compiler.process(later, **kw)
+    earlier_sql = compiler.process(earlier, **kw)
+    return f"CAST(julianday({later_sql}) - julianday({earlier_sql}) AS INTEGER)"
+
+
+def grace_dates(today: date) -> list[date]:
+    """Return the past due dates that may still be paid today without charges.
+
+    A due date on a weekend or holiday may be paid on the next business day
+    at no cost, so every date of the run of non-business days right before
+    ``today`` is still in grace (see :func:`agnozys.fees.days_late`). The
+    business-day calendar lives in Python; the queries take this short list
+    as a parameter.
+    """
+    dates = []
+    day = today - timedelta(days=1)
+    while not fees.is_business_day(day):
+        dates.append(day)
+        day -= timedelta(days=1)
+    return dates
+
+
+def _round_div(numerator: ColumnElement[int], denominator: int) -> Any:
+    # Half-up integer division, as fees.round_div; the operands are never
+    # negative. Operands stay 64-bit integers on both databases, which
+    # holds for any principal below about R$ 10 million at 10% a month
+    # over a year.
+    return (numerator * 2 + denominator) // (2 * denominator)
+
+
+def amount_due_today(today: date, grace: list[date] | None = None) -> Any:
+    """SQL expression: what paying an unpaid invoice costs on ``today``.
+
+    Equals :func:`agnozys.services.invoices.figures` ``amount_due`` for a
+    pending invoice: principal + frozen fine + frozen interest + the fine
+    (once, when late and not settled) + interest pro rata on the days late.
+    """
+    if grace is None:
+        grace = grace_dates(today)
+    today_param = bindparam("rep_today", today, type_=Date)
+    days = days_between(today_param, Invoice.due_date)
+    late = and_(
+        Invoice.due_date < today_param,
+        Invoice.due_date.not_in(bindparam("rep_grace", grace, expanding=True)),
+    )
+    live_fine = case(
+        (
+            and_(late, Invoice.fine_settled == False),  # noqa: E712
+            _round_div(Invoice.amount * Invoice.fine_bp, 10_000),
+        ),
+        else_=0,
+    )
+    live_interest = case(
+        (late, _round_div(Invoice.amount * Invoice.interest_bp * days, 10_000 * 30)),
+        else_=0,
+    )
+    return (
+        Invoice.amount
+        + Invoice.frozen_fine
+        + Invoice.frozen_interest
+        + live_fine
+        + live_interest
+    )
+
+
+def overdue_filter(organization_id: int, today: date) -> list[Any]:
+    return [
+        Invoice.organization_id == organization_id,
+        Invoice.status == InvoiceStatus.PENDING,
+        Invoice.due_date < bindparam("rep_today", today, type_=Date),
+    ]
+
+
+def share(part: int, total: int) -> str:
+    """Return ``part / total`` as a decimal string with four places."""
+    if total <= 0:
+        return "0." + "0" * SHARE_PLACES
+    scaled = fees.round_div(part * _SHARE_SCALE, total)
+    whole, rest = divmod(scaled, _SHARE_SCALE)
+    return f"{whole}.{rest:0{SHARE_PLACES}d}"
+
+
+# --- Pareto -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParetoRow:
+    """One customer of the call list."""
+
+    rank: int
+    customer_id: int
+    public_id: str
+    name: str
+    phone: str | None
+    email: str | None
+    document: str | None
+    overdue_amount: int
+    cumulative: int
+    invoice_count: int
+    oldest_due_date: date
+    share: str
+    cumulative_share: str
+    top: bool
+
+
+@dataclass(frozen=True)
+class Pareto:
+    """Customers ranked by overdue amount, with the 80% group marked."""
+
+    today: date
+    total_overdue: int
+    customer_count: int
+    top_count: int
+    top_amount: int
+    rows: list[ParetoRow] = field(default_factory=list)
+    offset: int = 0
+
+    @property
+    def top_share(self) -> str:
+        return share(self.top_amount, self.total_overdue)
+
+
+def pareto_statement(
+    organization_id: int,
+    today: date,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    only_top: bool = False,
+) -> Any:
+    """The Pareto query: one row per overdue customer, largest first.
+
+    Totals (``total``, ``top_count``, ``top_amount``, ``customer_count``)
+    come from window functions over the whole list, so a page of it still
+    carries the figures of all customers.
+    """
+    due = amount_due_today(today).label("due")
+    per_invoice = (
+        select(Invoice.customer_id, Invoice.due_date, due)
+        .where(*overdue_filter(organization_id, today))
+        .subquery("per_invoice")
+    )
+    per_customer = (
+        select(
+            per_invoice.c.customer_id,
+            func.sum(per_invoice.c.due).label("overdue"),
+            func.count().label("invoice_count"),
+            func.min(per_invoice.c.due_date).label("oldest"),
+        )
+        .group_by(per_invoice.c.customer_id)
+        .subquery("per_customer")
+    )
+    order = (per_customer.c.overdue.desc(), per_customer.c.customer_id)
+    ranked = select(
+        per_customer,
+        func.row_number().over(order_by=order).label("rank"),
+        func.sum(per_customer.c.overdue)
+        .over(order_by=order, rows=(None, 0))
+        .label("cumulative"),
+        func.sum(per_customer.c.overdue).over().label("total"),
+    ).subquery("ranked")
+    # A customer is in the group when what comes before them has not yet
+    # reached 80%: that is the smallest set that does.
+    is_top = (ranked.c.cumulative - ranked.c.overdue) * 100 < ranked.c.total * (
+        TOP_PERCENT
+    )
+    flagged = select(ranked, case((is_top, 1), else_=0).label("top")).subquery(
+        "flagged"
+    )
+    summarized = select(
+        flagged,
+        func.sum(flagged.c.top).over().label("top_count"),
+        func.max(case((flagged.c.top == 1, flagged.c.cumulative), else_=0))
+        .over()
+        .label("top_amount"),
+        func.count().over().label("customer_count"),
+    ).subquery("summarized")
+    statement = (
+        select(
+            summarized.c.rank,
+            summarized.c.customer_id,
+            summarized.c.overdue,
+            summarized.c.cumulative,
+            summarized.c.invoice_count,
+            summarized.c.oldest,
+            summarized.c.top,
+            summarized.c.total,
+            summarized.c.top_count,
+            summarized.c.top_amount,
+            summarized.c.customer_count,
+            Customer.public_id,
+            Customer.name,
+            Customer.phone,
+            Customer.email,
+            Customer.document,
+        )
+        .join(Customer, Customer.id == summarized.c.customer_id)
+        .order_by(summarized.c.rank)
+    )
+    if only_top:
+        statement = statement.where(summarized.c.top == 1)
+    if limit is not None:
+        statement = statement.limit(limit)
+    if offset:
+        statement = statement.offset(offset)
+    return statement
+
+
+def pareto(
+    organization: Organization,
+    today: date | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    only_top: bool = False,
+) -> Pareto:
+    """Rank the organization's customers by what they owe today, overdue.
+
+    ``limit``/``offset`` page the list; the totals always cover everyone.
+    """
+    if today is None:
+        today = clock.today(organization.timezone)
+    statement = pareto_statement(
+        organization.id, today, limit=limit, offset=offset, only_top=only_top
+    )
+    result = db.session.execute(statement).all()
+    if not result:
+        if offset or only_top:
+            # A page past the end still reports the totals.
+            head = db.session.execute(
+                pareto_statement(organization.id, today, limit=1)
+            ).first()
+            if head is not None:
+                return Pareto(
+                    today,
+                    int(head.total),
+                    int(head.customer_count),
+                    int(head.top_count),
+                    int(head.top_amount),
+                    [],
+                    offset,
+                )
+        return Pareto(today, 0, 0, 0, 0, [], offset)
+
+    first = result[0]
+    total = int(first.total)
+    rows = [
+        ParetoRow(
+            rank=int(row.rank),
+            customer_id=row.customer_id,
+            public_id=row.public_id,
+            name=row.name,
+            phone=row.phone,
+            email=row.email,
+            document=row.document,
+            overdue_amount=int(row.overdue),
+            cumulative=int(row.cumulative),
+            invoice_count=int(row.invoice_count),
+            oldest_due_date=_as_date(row.oldest),
+            share=share(int(row.overdue), total),
+            cumulative_share=share(int(row.cumulative), total),
+            top=bool(row.top),
+        )
+        for row in result
+    ]
+    return Pareto(
+        today=today,
+        total_overdue=total,
+        customer_count=int(first.customer_count),
+        top_count=int(first.top_count),
+        top_amount=int(first.top_amount),
+        rows=rows,
+        offset=offset,
+    )
+
+
+def _as_date(value: Any) -> date:
+    # SQLite hands MIN() over a date column back as text.
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    return value  # type: ignore[no-any-return]
+
+
+# --- aging --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    label: str
+    min_days: int
+    max_days: int | None
+    count: int
+    amount: int
+
+
+def aging_statement(organization_id: int, today: date) -> Any:
+    """The aging query: count and amount due today per bucket of days late."""
+    # Buckets compare the due date with fixed dates, so no per-row date
+    # arithmetic is needed to classify an invoice.
+    whens = []
+    for number, (_, _first, last) in enumerate(AGING_BUCKETS, start=1):
+        if last is None:
+            continue
+        whens.append(
+            (
+                Invoice.due_date
+                >= bindparam(f"rep_from_{number}", today - timedelta(days=last)),
+                number,
+            )
+        )
+    bucket = case(*whens, else_=len(AGING_BUCKETS)).label("bucket")
+    per_invoice = (
+        select(bucket, amount_due_today(today).label("due"))
+        .where(*overdue_filter(organization_id, today))
+        .subquery("per_invoice")
+    )
+    return (
+        select(
+            per_invoice.c.bucket,
+            func.count().label("count"),
+            func.sum(per_invoice.c.due).label("amount"),
+        )
+        .group_by(per_invoice.c.bucket)
+        .order_by(per_invoice.c.bucket)
+    )
+
+
+def aging(organization: Organization, today: date | None = None) -> list[AgingBucket]:
+    """Return the four aging buckets, empty ones included."""
+    if today is None:
+        today = clock.today(organization.timezone)
+    found = {
+        int(row.bucket): (int(row.count), int(row.amount or 0))
+        for row in db.session.execute(aging_statement(organization.id, today))
+    }
+    return [
+        AgingBucket(label, first, last, *found.get(number, (0, 0)))
+        for number, (label, first, last) in enumerate(AGING_BUCKETS, start=1)
+    ]
+
+
+def aging_due_range(bucket: AgingBucket, today: date) -> tuple[date | None, date]:
+    """Return the (earliest, latest) due dates an aging bucket covers."""
+    latest = today - timedelta(days=bucket.min_days)
+    earliest = (
+        today - timedelta(days=bucket.max_days) if bucket.max_days is not None else None
+    )
+    return earliest, latest
