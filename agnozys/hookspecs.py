@@ -125,6 +125,30 @@ class AccessChange:
 
 
 @dataclass(frozen=True)
+class AccessResult:
+    """What the merchant's software answered when it confirmed a change.
+
+    A blocker may return this instead of True to have the answer shown on
+    the delivery's attempts.
+    """
+
+    status_code: int | None = None
+    detail: str = ""
+
+
+class AccessDeliveryFailed(Exception):
+    """Raised by a blocker when the merchant's software did not confirm.
+
+    ``status_code`` is the HTTP status of the answer, None when there was
+    no answer; the delivery is retried with backoff.
+    """
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
 class InvoiceNotice:
     """An invoice event for listeners (paid, rescheduled, canceled)."""
 
@@ -241,26 +265,30 @@ def agnozys_send_message(message: Message) -> SendResult | None:
 
 
 @hookspec(firstresult=True)
-def agnozys_block_access(change: AccessChange) -> bool | None:
+def agnozys_block_access(change: AccessChange) -> bool | AccessResult | None:
     """Called in a job after a subscription is suspended.
 
     :param change: whose access to cut; ``change.type`` is
         ``access.blocked``.
-    :return: True once the merchant's software confirmed. Raise to have
-        the delivery retried.
+    :return: True (or an :class:`AccessResult`) once the merchant's
+        software confirmed. Raise (preferably
+        :class:`AccessDeliveryFailed`) to have the delivery retried.
 
     Stops at the first non-None result.
     """
 
 
 @hookspec(firstresult=True)
-def agnozys_unblock_access(change: AccessChange) -> bool | None:
+def agnozys_unblock_access(
+    change: AccessChange,
+) -> bool | AccessResult | None:
     """Called in a job after a suspended subscription is reactivated.
 
     :param change: whose access to restore; ``change.type`` is
         ``access.unblocked``.
-    :return: True once the merchant's software confirmed. Raise to have
-        the delivery retried.
+    :return: True (or an :class:`AccessResult`) once the merchant's
+        software confirmed. Raise (preferably
+        :class:`AccessDeliveryFailed`) to have the delivery retried.
 
     Stops at the first non-None result.
     """
