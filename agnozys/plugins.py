@@ -28,7 +28,17 @@ class PluginError(RuntimeError):
 
 
 class WebhookRejected(Exception):
-    """A webhook whose signature or age does not check out."""
+    """A webhook refused before (or while) reading it.
+
+    ``status`` is 401 for a bad or stale signature, 400 for a body that is
+    not what the gateway documents.
+    """
+
+    def __init__(self, message: str, status: int = 401, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code or ("invalid_signature" if status == 401 else "bad_request")
 
 
 def _names(value: str | None) -> list[str]:

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock, fees, jobs, money, plugins
 from ..extensions import db
-from ..hookspecs import InvoiceNotice, PaymentEvent
+from ..hookspecs import InvoiceNotice, PaymentEvent, WebhookRequest
 from ..models import Invoice, InvoiceStatus, public_id, utcnow
 from ..models.payments import FlagReason, Payment, PaymentStatus
 from . import Conflict, NotFound, ValidationFailed
@@ -149,6 +149,19 @@ def record_payment(event: PaymentEvent) -> tuple[Payment, bool]:
         )
     db.session.commit()
     return payment, True
+
+
+def receive_webhook(request: WebhookRequest) -> list[tuple[Payment, bool]]:
+    """Let the gateway plugin verify and read a webhook, then record it.
+
+    Raises :class:`~agnozys.plugins.WebhookRejected` for a bad signature or
+    body, and :class:`NotFound` when no active gateway answers to
+    ``request.gateway``. Each event commits on its own.
+    """
+    events = plugins.hook().agnozys_gateway_parse_webhook(request=request)
+    if events is None:
+        raise NotFound(_("Gateway desconhecido."))
+    return [record_payment(event) for event in events]
 
 
 def _insert_once(values: dict[str, Any]) -> int | None:

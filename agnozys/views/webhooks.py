@@ -1,0 +1,54 @@
+"""Incoming gateway webhooks: ``POST /webhooks/<gateway>`` (API.md)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from ..extensions import csrf, db
+from ..hookspecs import WebhookRequest
+from ..models import utcnow
+from ..plugins import WebhookRejected
+from ..services import NotFound
+from ..services.payments import receive_webhook
+from .api_errors import error_response
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+csrf.exempt(bp)
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/<gateway>")
+def receive(gateway: str) -> Any:
+    """Verify, then record, the payments a gateway reports."""
+    incoming = WebhookRequest(
+        gateway=gateway,
+        headers={key.lower(): value for key, value in request.headers.items()},
+        body=request.get_data(cache=False),
+        received_at=utcnow(),
+    )
+    try:
+        results = receive_webhook(incoming)
+    except WebhookRejected as exc:
+        db.session.rollback()
+        log.warning("Webhook %s: rejected (%s)", gateway, exc.message)
+        return error_response(exc.status, exc.code, exc.message)
+    except NotFound as exc:
+        db.session.rollback()
+        return error_response(404, "unknown_gateway", exc.message)
+    return jsonify(
+        {
+            "received": len(results),
+            "payments": [
+                {
+                    "id": payment.public_id,
+                    "status": payment.status.value,
+                    "duplicate": not new,
+                }
+                for payment, new in results
+            ],
+        }
+    )
