@@ -16,6 +16,7 @@ with :func:`job` under a stable name.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -101,6 +102,31 @@ def install(app: Flask) -> None:
         app.extensions["agnozys_dispatch"] = _dispatch_to_rq
     else:
         app.extensions["agnozys_dispatch"] = _dispatch_in_process
+        # Without Redis nothing else runs delayed jobs (retries with
+        # backoff): a timer thread does, except in tests unless asked.
+        if app.config.get("AGNOZYS_JOB_TIMER", not app.testing):
+            start_timer(app, float(app.config.get("AGNOZYS_JOB_TIMER_SECONDS", 5)))
+
+
+def start_timer(app: Flask, interval: float) -> threading.Event:
+    """Run due delayed jobs every ``interval`` seconds in a daemon thread.
+
+    Only for the in-process mode; returns the event that stops the thread.
+    """
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(interval):
+            try:
+                with app.app_context():
+                    dispatch_pending()
+            except Exception:
+                log.warning("Job timer: dispatch failed", exc_info=True)
+
+    thread = threading.Thread(target=tick, name="agnozys-job-timer", daemon=True)
+    thread.start()
+    app.extensions["agnozys_job_timer"] = stop
+    return stop
 
 
 def queue() -> Any:
