@@ -16,8 +16,8 @@ from babel.numbers import format_decimal
 LOCALE = "pt_BR"
 MAX_CENTS = 10**13  # R$ 100 bilhões: far above any real invoice.
 
-_API_FORM = re.compile(r"^\d{1,13}(\.\d{1,2})?$")
-_BR_FORM = re.compile(r"^(\d{1,3}(\.\d{3})+|\d{1,13})(,\d{1,2})?$")
+_API_FORM = re.compile(r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
+_BR_FORM = re.compile(r"^([0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,13})(,[0-9]{1,2})?$")
 
 
 class MoneyError(ValueError):
@@ -49,7 +49,7 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> int:
         number = text
     elif _BR_FORM.match(text):
         number = text.replace(".", "").replace(",", ".")
-    elif re.match(r"^\d+([.,]\d{3,})$", text):
+    elif re.match(r"^[0-9]+([.,][0-9]{3,})$", text):
         raise MoneyError("Use no máximo duas casas decimais.")
     else:
         raise MoneyError("Valor inválido: use números, como 1234,56.")
@@ -104,7 +104,7 @@ def parse_rate(value: object) -> int:
         raise MoneyError("Taxa inválida.")
     if text.startswith("-"):
         raise MoneyError("A taxa não pode ser negativa.")
-    if not re.match(r"^\d{1,3}(\.\d{1,2})?$", text):
+    if not re.match(r"^[0-9]{1,3}(\.[0-9]{1,2})?$", text):
         raise MoneyError("Taxa inválida: use até duas casas decimais.")
     bp = int(Decimal(text) * 100)
     if bp > 10000:

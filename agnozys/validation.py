@@ -8,13 +8,16 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+# ASCII digits only: ``\d`` would also take Arabic-Indic and other digits.
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 class Invalid(ValueError):
     """A value that cannot be accepted; ``str()`` is the pt-BR reason."""
 
 
 def digits(value: str) -> str:
-    return re.sub(r"\D", "", value)
+    return re.sub(r"[^0-9]", "", value)
 
 
 def _cpf_ok(number: str) -> bool:
@@ -47,7 +50,7 @@ def document(value: str | None) -> str | None:
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
-    if re.search(r"[^\d.\-/\s]", text):
+    if re.search(r"[^0-9.\-/\s]", text):
         raise Invalid(_("CPF ou CNPJ deve ter só números, pontos, traço e barra."))
     number = digits(text)
     if len(number) == 11:
@@ -89,7 +92,7 @@ def phone(value: str | None) -> str | None:
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
-    if re.search(r"[^\d()+\-.\s]", text):
+    if re.search(r"[^0-9()+\-.\s]", text):
         raise Invalid(_("Telefone deve ter só números."))
     number = digits(text)
     if number.startswith("55") and len(number) in (12, 13):
@@ -132,7 +135,7 @@ def text(value: object, *, required: bool, max_length: int, label: str) -> str:
 
 def iso_date(value: object) -> date:
     """Parse ``YYYY-MM-DD`` (the API and HTML date inputs)."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
         raise Invalid(_("Data inválida: use AAAA-MM-DD."))
     try:
         day = date.fromisoformat(value)
