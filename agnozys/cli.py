@@ -112,8 +112,31 @@ def jobs_dispatch(older_than: int) -> None:
     click.echo(f"{count} tarefa(s) despachada(s).")
 
 
+billing_cli = AppGroup("billing", help="Assinaturas: emissão de cobranças.")
+
+
+@billing_cli.command("run")
+@click.option("--date", "day", default=None, help="AAAA-MM-DD (padrão: hoje)")
+def billing_run(day: str | None) -> None:
+    """Issue subscription invoices due by that day, then auto-suspend."""
+    from datetime import date
+
+    from .services.subscriptions import run_billing
+
+    if day is not None:
+        try:
+            date.fromisoformat(day)
+        except ValueError as exc:
+            raise click.ClickException("Data inválida: use AAAA-MM-DD.") from exc
+    result = run_billing(day)
+    click.echo(
+        f"{result['issued']} cobrança(s) emitida(s), "
+        f"{result['suspended']} assinatura(s) suspensa(s)."
+    )
+
+
 def install(app: Flask) -> None:
-    for group in (org_cli, user_cli, token_cli, jobs_cli):
+    for group in (org_cli, user_cli, token_cli, jobs_cli, billing_cli):
         app.cli.add_command(group)
     from . import demo
 

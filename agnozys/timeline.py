@@ -26,6 +26,8 @@ EVENT_LABELS: dict[str, Any] = {
     "proof.rejected": _l("Comprovante recusado"),
     "subscription.suspended": _l("Assinatura suspensa"),
     "subscription.reactivated": _l("Assinatura reativada"),
+    "subscription.created": _l("Assinatura criada"),
+    "access.retried": _l("Envio ao bloqueador refeito"),
 }
 
 
