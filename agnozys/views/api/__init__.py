@@ -57,7 +57,8 @@ def body() -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: a hostile body nested thousands of levels deep.
         raise ApiError(400, "invalid_json", _("O corpo não é JSON válido.")) from exc
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", _("O corpo deve ser um objeto JSON."))

@@ -9,7 +9,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ... import auth, clock
+from ... import auth, clock, money
 from ...extensions import db
 from ...models import Customer, Event
 from ...services import ValidationFailed, listing
@@ -19,15 +19,28 @@ from .openapi import errors, json_body, json_content, path_id, ref
 from .serializers import event_json, invoice_json
 
 DEFAULT_PER_PAGE = 50
-_WHOLE_NUMBER = re.compile(r"^\d{1,7}$")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,7}")
+_API_AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 
 
-def _money_as_text(data: dict[str, Any]) -> dict[str, str]:
-    """Refuse JSON numbers for money: API.md carries amounts as strings."""
+def _amount_wire_format(data: dict[str, Any]) -> dict[str, str]:
+    """Hold the amount to API.md's wire format: a string like ``"1234.56"``.
+
+    :func:`money.parse_amount` also reads pt-BR text, where ``"10.555"``
+    means ten thousand; over the API a dot is always the decimal point.
+    """
     value = data.get("amount")
-    if value is None or isinstance(value, str):
+    if value is None:
         return {}
-    return {"amount": _('Envie o valor como texto com duas casas: "1234.56".')}
+    if not isinstance(value, str):
+        return {"amount": _('Envie o valor como texto com duas casas: "1234.56".')}
+    if _API_AMOUNT.fullmatch(value.strip()):
+        return {}
+    try:
+        money.parse_amount(value)
+    except money.MoneyError as exc:
+        return {"amount": str(exc)}
+    return {"amount": _('Use ponto decimal e até duas casas: "1234.56".')}
 
 
 @bp.post("/invoices")
@@ -35,7 +48,7 @@ def create_invoice() -> Any:
     """Create a one-off invoice; a past due date is allowed (imported debt)."""
     data = body()
     org = organization()
-    fields = _money_as_text(data)
+    fields = _amount_wire_format(data)
     if fields:
         # Report every bad field at once, not only the amount's type.
         rest = {name: value for name, value in data.items() if name not in fields}
@@ -55,7 +68,7 @@ def _whole_number(name: str, default: int, maximum: int, fields: dict[str, str])
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not _WHOLE_NUMBER.match(raw) or not 1 <= int(raw) <= maximum:
+    if not _WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= maximum:
         fields[name] = _("Use um número inteiro de 1 a %(n)d.", n=maximum)
         return default
     return int(raw)
