@@ -115,3 +115,23 @@ class Proof(PublicId, TenantOwned, db.Model):  # type: ignore[name-defined,misc]
     reject_reason: Mapped[str | None] = mapped_column(String(500))
 
     invoice: Mapped[Invoice] = relationship()
+
+
+class PixSettings(TenantOwned, db.Model):  # type: ignore[name-defined,misc]
+    """An organization's own Pix key for the ``pix`` gateway.
+
+    Without a row the deployment-wide ``AGNOZYS_PIX_*`` settings apply.
+    """
+
+    __tablename__ = "pix_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(77))
+    merchant_name: Mapped[str] = mapped_column(String(25))
+    merchant_city: Mapped[str] = mapped_column(String(15))
+    updated_by: Mapped[str] = mapped_column(String(300), default="system")
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+    __table_args__ = (UniqueConstraint("organization_id"),)

@@ -94,8 +94,35 @@ def upgrade() -> None:
             batch_op.f("ix_proofs_organization_id"), ["organization_id"]
         )
 
+    op.create_table(
+        "pix_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=77), nullable=False),
+        sa.Column("merchant_name", sa.String(length=25), nullable=False),
+        sa.Column("merchant_city", sa.String(length=15), nullable=False),
+        sa.Column("updated_by", sa.String(length=300), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_pix_settings_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pix_settings")),
+        sa.UniqueConstraint(
+            "organization_id", name=op.f("uq_pix_settings_organization_id")
+        ),
+    )
+    with op.batch_alter_table("pix_settings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pix_settings_organization_id"), ["organization_id"]
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("pix_settings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pix_settings_organization_id"))
+    op.drop_table("pix_settings")
     with op.batch_alter_table("proofs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_proofs_organization_id"))
         batch_op.drop_index(batch_op.f("ix_proofs_invoice_id"))
