@@ -11,9 +11,11 @@ staff acting on the same invoice at once get one success and one
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -101,6 +103,14 @@ def parse_waive(value: object) -> fees.Waive:
     if isinstance(value, str) and value in WAIVE_CHOICES:
         return fees.Waive(value)
     raise validation.Invalid(_("Escolha o que isentar: none, fine, interest ou all."))
+
+
+def parse_part_amount(value: object) -> int:
+    """Parse a part's amount; ``"533.334"`` is three decimals, not thousands."""
+    text = format(value, "f") if isinstance(value, Decimal) else value
+    if isinstance(text, str) and re.fullmatch(r"\s*(R\$)?\s*\d+\.\d{3,}\s*", text):
+        raise money.MoneyError(_("Use no máximo duas casas decimais."))
+    return money.parse_amount(value)
 
 
 def _new_date(value: object, today: date) -> date:
@@ -292,7 +302,7 @@ def clean_agreement(
                     continue
                 amount = day = None
                 try:
-                    amount = money.parse_amount(raw.get("amount"))
+                    amount = parse_part_amount(raw.get("amount"))
                 except money.MoneyError as exc:
                     fields[f"{prefix}.amount"] = str(exc)
                 try:
