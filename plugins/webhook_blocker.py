@@ -9,17 +9,14 @@ retried with backoff.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from flask import current_app
 
-from agnozys import hookimpl
+from agnozys import hookimpl, signatures
 from agnozys.hookspecs import (
     AccessChange,
     AccessDeliveryFailed,
@@ -27,7 +24,6 @@ from agnozys.hookspecs import (
     PluginInfo,
 )
 
-SIGNATURE_HEADER = "X-Agnozys-Signature"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -61,13 +57,6 @@ def agnozys_check_config(config: dict[str, Any]) -> list[str]:
             "defina AGNOZYS_ACCESS_WEBHOOK_SECRET, o segredo que assina os avisos"
         )
     return problems
-
-
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """Return the signature header value for ``body`` sent at ``timestamp``."""
-    signed = str(timestamp).encode() + b"." + body
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 def payload(change: AccessChange) -> bytes:
@@ -106,7 +95,7 @@ def post(change: AccessChange) -> AccessResult:
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Agnozys-Webhook/1",
-            SIGNATURE_HEADER: sign(secret, body, int(time.time())),
+            signatures.HEADER: signatures.sign(secret, body),
         },
     )
     timeout = float(config.get("AGNOZYS_ACCESS_WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
