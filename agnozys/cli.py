@@ -138,9 +138,10 @@ def billing_run(day: str | None) -> None:
 def install(app: Flask) -> None:
     for group in (org_cli, user_cli, token_cli, jobs_cli, billing_cli):
         app.cli.add_command(group)
-    from . import demo
+    from . import demo, seed
 
     demo.install(app)
+    seed.install(app)
 
     @app.shell_context_processor
     def context() -> dict[str, object]:
