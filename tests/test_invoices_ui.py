@@ -6,14 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import VALID_CPFS, today
 from sqlalchemy import func, select
 
 from agnozys import tenancy
 from agnozys.extensions import db
 from agnozys.models import Event, Invoice, InvoiceStatus
 from agnozys.services.listing import list_invoices
-
-from conftest import VALID_CPFS, today
 
 HTMX = {"HX-Request": "true"}
 
