@@ -21,6 +21,7 @@ EVENT_LABELS: dict[str, Any] = {
     "link.resent": _l("Link de pagamento reenviado"),
     "payment.received": _l("Pagamento recebido"),
     "payment.flagged": _l("Pagamento a conciliar"),
+    "payment.resolved": _l("Pagamento conciliado"),
     "proof.uploaded": _l("Comprovante enviado"),
     "proof.accepted": _l("Comprovante aceito"),
     "proof.rejected": _l("Comprovante recusado"),
@@ -44,4 +45,6 @@ def actor_label(actor: str) -> str:
         return f"API ({name})"
     if kind == "customer":
         return str(_l("Cliente"))
+    if kind == "gateway":
+        return f"Gateway ({name})"
     return str(_l("Sistema"))

@@ -120,21 +120,13 @@ def agnozys_gateway_payment_options(request: ChargeRequest) -> list[PaymentOptio
                 title="Pix",
                 data={
                     "code": payload,
-                    "qr_svg": qr.svg_inline(
-                        scale=5, title="QR code Pix", svgclass="pix-qr"
-                    ),
-                    "hint": "Abra o app do seu banco, escolha Pix e leia o QR "
-                    "code ou cole o código.",
+                    "qr_data_uri": qr.svg_data_uri(scale=5),
+                    "qr_svg": qr.svg_inline(scale=5, title="QR code Pix"),
+                    "text": "Abra o app do seu banco, escolha Pix e leia o QR code "
+                    "ou copie o código. Depois, envie o comprovante abaixo.",
                 },
             )
         )
-    options.append(
-        PaymentOption(
-            kind="proof_upload",
-            title="Enviar comprovante",
-            data={"hint": "Depois de pagar, envie o comprovante (PDF, PNG ou JPEG)."},
-        )
-    )
     return options
 
 

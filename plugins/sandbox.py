@@ -77,11 +77,12 @@ def agnozys_gateway_payment_options(request: ChargeRequest) -> list[PaymentOptio
     return [
         PaymentOption(
             kind="button",
-            title="Pagar (sandbox)",
+            title="Sandbox (PSP de testes)",
             data={
-                "url": path + "/sandbox",
+                "action": path + "/sandbox",
                 "method": "post",
-                "hint": "Simula um pagamento confirmado pelo PSP.",
+                "label": "Pagar (sandbox)",
+                "text": "Simula um pagamento confirmado pelo PSP (webhook assinado).",
             },
         )
     ]

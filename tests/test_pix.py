@@ -206,12 +206,13 @@ def test_pix_gateway_offers_qr_code_for_exact_amount_due(pix_app: Any) -> None:
         request=charge_request(invoice)
     )
     kinds = [option.kind for option in options]
-    assert kinds == ["pix", "proof_upload"]
+    assert kinds == ["pix"]
     decoded = brcode.parse(options[0].data["code"])
     assert decoded.amount == 100_000
     assert decoded.key == "52998224725"
     assert decoded.merchant_name == "Escola Aurora"
     assert options[0].data["qr_svg"].startswith("<svg")
+    assert options[0].data["qr_data_uri"].startswith("data:image/svg+xml")
 
     # An organization's own key wins over the deployment's.
     pix_service.save_settings(

@@ -108,5 +108,4 @@ def openapi() -> Any:
 
 
 # Area modules register their routes on `bp` when imported.
-from . import customers, invoices, negotiation  # noqa: E402,F401
-from . import reports  # noqa: E402,F401
+from . import customers, invoices, negotiation, payments, reports  # noqa: E402,F401
