@@ -557,9 +557,16 @@ def test_several_bad_list_parameters_are_named_together(api):
 
 
 def test_status_follows_the_organization_time_zone(api, org, customer, make_invoice):
-    invoice = make_invoice(org, customer, due_in=0)
+    # Kiritimati (UTC+14) is always at least a day ahead of Pago Pago (UTC-11).
+    invoice = make_invoice(org, customer)
+    invoice.due_date = clock.today("Pacific/Pago_Pago")
+    db.session.commit()
+    statuses = {}
+    for zone in ("Pacific/Pago_Pago", "Pacific/Kiritimati"):
+        org.timezone = zone
+        db.session.commit()
+        statuses[zone] = api.get(f"/invoices/{invoice.public_id}").get_json()["status"]
 
-    body = api.get(f"/invoices/{invoice.public_id}").get_json()
-
-    assert body["status"] == "pending"
-    assert body["due_date"] == clock.today(org.timezone).isoformat()
+    assert statuses == {"Pacific/Pago_Pago": "pending", "Pacific/Kiritimati": "overdue"}
+    overdue = listed(api, "?status=overdue")
+    assert overdue == [invoice.public_id]
