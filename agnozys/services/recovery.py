@@ -275,6 +275,7 @@ def trend(organization: Organization, today: date, weeks: int = 8) -> list[WeekP
 # --- the invoices behind a figure ---------------------------------------------
 
 FIGURES = ("overdue", "recovered", *LEVERS)
+FIGURE_LIMIT = 200
 
 
 def figure_invoices(
@@ -282,7 +283,7 @@ def figure_invoices(
     figure: str,
     today: date | None = None,
     *,
-    limit: int = 200,
+    limit: int = FIGURE_LIMIT,
 ) -> list[tuple[Invoice, int]]:
     """Return the invoices behind a Painel figure with the amount each adds."""
     if today is None:

@@ -208,6 +208,7 @@ def pareto_statement(
     limit: int | None = None,
     offset: int = 0,
     only_top: bool = False,
+    customer_id: int | None = None,
 ) -> Any:
     """The Pareto query: one row per overdue customer, largest first.
 
@@ -280,6 +281,8 @@ def pareto_statement(
     )
     if only_top:
         statement = statement.where(summarized.c.top == 1)
+    if customer_id is not None:
+        statement = statement.where(summarized.c.customer_id == customer_id)
     if limit is not None:
         statement = statement.limit(limit)
     if offset:
@@ -294,19 +297,26 @@ def pareto(
     limit: int | None = None,
     offset: int = 0,
     only_top: bool = False,
+    customer_id: int | None = None,
 ) -> Pareto:
     """Rank the organization's customers by what they owe today, overdue.
 
-    ``limit``/``offset`` page the list; the totals always cover everyone.
+    ``limit``/``offset`` page the list, ``only_top`` keeps the 80% group
+    and ``customer_id`` one customer; the totals always cover everyone.
     """
     if today is None:
         today = clock.today(organization.timezone)
     statement = pareto_statement(
-        organization.id, today, limit=limit, offset=offset, only_top=only_top
+        organization.id,
+        today,
+        limit=limit,
+        offset=offset,
+        only_top=only_top,
+        customer_id=customer_id,
     )
     result = db.session.execute(statement).all()
     if not result:
-        if offset or only_top:
+        if offset or only_top or customer_id is not None:
             # A page past the end still reports the totals.
             head = db.session.execute(
                 pareto_statement(organization.id, today, limit=1)
