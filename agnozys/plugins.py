@@ -60,40 +60,81 @@ def available() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
+SETTINGS = {
+    "gateway": "AGNOZYS_GATEWAY",
+    "notifier": "AGNOZYS_NOTIFIERS",
+    "blocker": "AGNOZYS_ACCESS_BLOCKER",
+    "listener": "AGNOZYS_PLUGINS",
+}
+# Families that must have exactly one plugin.
+SINGLE = ("gateway", "blocker")
+
+
 def build_manager(config: dict[str, Any]) -> pluggy.PluginManager:
     """Load, register and check the plugins the configuration names.
 
-    Raises :class:`PluginError` naming the plugin and what is wrong.
+    Raises :class:`PluginError` naming the plugin and what is wrong, so a
+    deployment with a misnamed or misconfigured plugin never starts.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     found = available()
     for family, names in selected(config).items():
-        if family in ("gateway", "blocker") and len(names) > 1:
-            raise PluginError(f"Escolha um único plugin de {family}: {names}")
+        setting = SETTINGS[family]
+        if family in SINGLE and len(names) != 1:
+            raise PluginError(
+                f"{setting} deve nomear exatamente um plugin de {family}; "
+                f"recebeu {names or 'nenhum'}."
+            )
         for name in names:
-            if name not in found:
-                known = ", ".join(sorted(found)) or "nenhum"
-                raise PluginError(
-                    f"Plugin '{name}' ({family}) não está instalado. "
-                    f"Instalados: {known}."
-                )
-            if pm.has_plugin(name):
-                continue
-            try:
-                module = found[name].load()
-            except Exception as exc:
-                raise PluginError(f"Plugin '{name}' não carregou: {exc}") from exc
-            pm.register(module, name=name)
-    pm.check_pending()
+            _register(pm, found, family, name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or "?"
+        raise PluginError(f"Plugin '{name}': hook desconhecido. {exc}") from exc
     for name, plugin in pm.list_name_plugin():
         impl = getattr(plugin, "agnozys_check_config", None)
         if impl is None:
             continue
-        problems = impl(config=config) or []
+        try:
+            problems = impl(config=config) or []
+        except Exception as exc:
+            raise PluginError(
+                f"Plugin '{name}': a verificação da configuração falhou: {exc}"
+            ) from exc
         if problems:
             raise PluginError(f"Plugin '{name}': " + "; ".join(problems))
     return pm
+
+
+def _register(
+    pm: pluggy.PluginManager, found: dict[str, Any], family: str, name: str
+) -> None:
+    setting = SETTINGS[family]
+    if name not in found:
+        known = ", ".join(sorted(found)) or "nenhum"
+        raise PluginError(
+            f"Plugin '{name}' ({setting}) não está instalado. Instalados: {known}."
+        )
+    if pm.has_plugin(name):
+        return
+    try:
+        module = found[name].load()
+    except Exception as exc:
+        raise PluginError(f"Plugin '{name}' não carregou: {exc}") from exc
+    info_impl = getattr(module, "agnozys_plugin_info", None)
+    if info_impl is not None:
+        info = info_impl()
+        if family != "listener" and info.family != family:
+            raise PluginError(
+                f"Plugin '{name}' é do tipo {info.family}, não {family}: "
+                f"confira {setting}."
+            )
+    try:
+        pm.register(module, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"Plugin '{name}' é inválido: {exc}") from exc
 
 
 def install(app: Flask) -> None:
