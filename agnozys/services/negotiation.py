@@ -664,3 +664,38 @@ def parts_for(invoices: Sequence[Invoice]) -> dict[int, list[Invoice]]:
     for part in rows:
         found.setdefault(ids[part.agreement_id], []).append(part)
     return found
+
+
+# --- organization rates ---------------------------------------------------------
+
+CONSUMER_FINE_CAP_BP = 200
+
+
+def update_rates(organization: Any, data: Mapping[str, Any], *, actor: str) -> bool:
+    """Set the organization's fine and monthly interest; True when the fine
+    is above the 2% consumer cap (allowed between businesses, so only warned).
+    """
+    fields: dict[str, str] = {}
+    rates: dict[str, int] = {}
+    for name in ("fine_percent", "interest_percent"):
+        raw = data.get(name)
+        if raw is None or str(raw).strip() == "":
+            fields[name] = _("Informe a taxa.")
+            continue
+        try:
+            rates[name] = money.parse_rate(raw)
+        except money.MoneyError as exc:
+            fields[name] = str(exc)
+    if fields:
+        raise ValidationFailed(_("Confira os campos destacados."), fields)
+    organization.fine_bp = rates["fine_percent"]
+    organization.interest_bp = rates["interest_percent"]
+    db.session.commit()
+    log.info(
+        "Organization %s: rates set to fine %s bp, interest %s bp by %s",
+        organization.id,
+        organization.fine_bp,
+        organization.interest_bp,
+        actor,
+    )
+    return organization.fine_bp > CONSUMER_FINE_CAP_BP
