@@ -17,6 +17,8 @@ EVENT_LABELS: dict[str, Any] = {
     "agreement.created": _l("Acordo criado"),
     "reminder.sent": _l("Lembrete enviado"),
     "reminder.failed": _l("Lembrete falhou"),
+    "reminders.paused": _l("Lembretes pausados"),
+    "reminders.resumed": _l("Lembretes retomados"),
     "link.opened": _l("Link de pagamento aberto"),
     "link.resent": _l("Link de pagamento reenviado"),
     "payment.received": _l("Pagamento recebido"),

@@ -4,6 +4,7 @@ from .base import PublicId, TenantOwned, public_id, utcnow
 from .billing import DISPLAY_STATUSES, Customer, Event, Invoice, InvoiceStatus
 from .core import ApiToken, Organization, Role, User
 from .jobs import PendingJob
+from .ladder import LadderStep, OutboxMessage, ReminderSend  # noqa: F401
 from .payments import Payment, Proof  # noqa: F401
 from .negotiation import Agreement
 from .subscriptions import (  # noqa: F401

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,10 @@ class Customer(PublicId, TenantOwned, db.Model):  # type: ignore[name-defined,mi
     phone: Mapped[str | None] = mapped_column(String(20))
     document: Mapped[str | None] = mapped_column(String(14))
     external_id: Mapped[str | None] = mapped_column(String(100))
+    # Staff pause the reminder ladder for every invoice of the customer.
+    reminders_paused: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
