@@ -50,3 +50,113 @@ def actor_label(actor: str) -> str:
     if kind == "gateway":
         return f"Gateway ({name})"
     return str(_l("Sistema"))
+
+
+# --- details: one readable line of an event's data ----------------------------
+
+
+def _brl(value: Any) -> str:
+    from . import money
+
+    try:
+        return money.format_brl(money.parse_amount(str(value), allow_zero=True))
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def _day(value: Any) -> str:
+    from datetime import date
+
+    from . import money
+
+    try:
+        return money.format_day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+WAIVE_WORDS: dict[str, Any] = {
+    "none": _l("nada isento"),
+    "fine": _l("multa isenta"),
+    "interest": _l("juros isentos"),
+    "all": _l("multa e juros isentos"),
+}
+
+
+def _rescheduled(data: dict[str, Any]) -> str:
+    return str(
+        _l(
+            "De %(old_day)s (%(old)s) para %(new_day)s (%(new)s); %(waive)s.",
+            old_day=_day(data.get("old_due_date")),
+            old=_brl(data.get("old_amount_due")),
+            new_day=_day(data.get("new_due_date")),
+            new=_brl(data.get("new_amount_due")),
+            waive=WAIVE_WORDS.get(data.get("waive", "none"), data.get("waive")),
+        )
+    )
+
+
+def _waived(data: dict[str, Any]) -> str:
+    return str(
+        _l(
+            "Multa isenta: %(fine)s; juros isentos: %(interest)s.",
+            fine=_brl(data.get("fine", "0")),
+            interest=_brl(data.get("interest", "0")),
+        )
+    )
+
+
+def _agreement(data: dict[str, Any]) -> str:
+    parts = data.get("parts") or []
+    listed = "; ".join(
+        str(
+            _l(
+                "nº %(n)s: %(amount)s em %(day)s",
+                n=part.get("number"),
+                amount=_brl(part.get("amount")),
+                day=_day(part.get("due_date")),
+            )
+        )
+        for part in parts
+    )
+    return str(
+        _l(
+            "%(count)s parcelas somando %(total)s (%(parts)s).",
+            count=len(parts),
+            total=_brl(data.get("total")),
+            parts=listed,
+        )
+    )
+
+
+def _canceled(data: dict[str, Any]) -> str:
+    reason = data.get("reason")
+    if reason == "agreement":
+        return str(_l("Motivo: acordo."))
+    if reason:
+        return str(_l("Motivo: %(reason)s", reason=reason))
+    return ""
+
+
+def _resent(data: dict[str, Any]) -> str:
+    return str(_l("Enviado para %(to)s.", to=", ".join(data.get("to") or [])))
+
+
+EVENT_DETAILS: dict[str, Any] = {
+    "invoice.rescheduled": _rescheduled,
+    "fees.waived": _waived,
+    "agreement.created": _agreement,
+    "invoice.canceled": _canceled,
+    "link.resent": _resent,
+}
+
+
+def detail(event: Any) -> str:
+    """Return one readable pt-BR line of an event's data ("" when none)."""
+    describe = EVENT_DETAILS.get(event.type)
+    if describe is None:
+        return ""
+    try:
+        return str(describe(event.data or {}))
+    except Exception:  # a malformed old event must not break the page
+        return ""

@@ -93,7 +93,7 @@ def error_of(response: Any) -> dict[str, Any]:
     return payload["error"]
 
 
-# --- reschedule ----------------------------------------------------------------
+# --- reschedule ---------------------------------------------------------------
 
 
 def test_reschedule_freezes_fine_and_interest_until_the_new_date(
@@ -224,7 +224,7 @@ def test_body_that_is_not_json_answers_400(api: Any, overdue_invoice: Invoice) -
     assert response.status_code == 400
 
 
-# --- final invoices, unknown ids ------------------------------------------------
+# --- final invoices, unknown ids ----------------------------------------------
 
 
 def mark_paid(invoice: Invoice) -> None:
@@ -293,7 +293,7 @@ def test_actions_need_a_token(client: Any, overdue_invoice: Invoice) -> None:
     assert response.status_code == 401
 
 
-# --- agreements ----------------------------------------------------------------
+# --- agreements ---------------------------------------------------------------
 
 
 def test_agreement_with_explicit_parts_cancels_the_original_and_creates_the_parts(
@@ -511,7 +511,7 @@ def test_agreement_parts_can_be_split_again(api: Any, overdue_invoice: Invoice) 
     assert [p["amount"] for p in again.get_json()["invoices"]] == ["258.33", "258.33"]
 
 
-# --- cancel, resend --------------------------------------------------------------
+# --- cancel, resend -----------------------------------------------------------
 
 
 def test_cancel_keeps_the_reason_and_records_it(
@@ -582,7 +582,7 @@ def test_resend_to_a_customer_without_contact_is_refused(
     assert not events(invoice, "link.resent")
 
 
-# --- services: stale editors ------------------------------------------------------
+# --- services: stale editors --------------------------------------------------
 
 
 def test_a_stale_editor_gets_a_conflict_and_nothing_changes(

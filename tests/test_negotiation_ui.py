@@ -36,7 +36,7 @@ def base(invoice: Invoice) -> str:
     return f"/cobrancas/{invoice.public_id}"
 
 
-# --- Atualizar vencimento ------------------------------------------------------
+# --- Atualizar vencimento -----------------------------------------------------
 
 
 def test_invoice_page_offers_the_negotiation_actions(
@@ -191,7 +191,7 @@ def test_final_invoices_show_a_clear_message_instead_of_an_editor(
     assert "Atualizar vencimento" not in page
 
 
-# --- Acordo ---------------------------------------------------------------------
+# --- Acordo -------------------------------------------------------------------
 
 
 def test_agreement_editor_prefills_an_even_monthly_split(
@@ -296,7 +296,7 @@ def test_more_than_24_parts_is_refused(staff: Any, overdue_invoice: Invoice) -> 
     assert response.status_code == 422
 
 
-# --- Cancelar, Reenviar ------------------------------------------------------------
+# --- Cancelar, Reenviar -------------------------------------------------------
 
 
 def test_cancel_needs_a_reason_in_the_ui(staff: Any, overdue_invoice: Invoice) -> None:
@@ -324,7 +324,7 @@ def test_resend_from_the_page_records_it_on_the_timeline(
     assert "Link de pagamento reenviado" in page
 
 
-# --- roles -----------------------------------------------------------------------------
+# --- roles --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -339,7 +339,11 @@ def test_resend_from_the_page_records_it_on_the_timeline(
     ],
 )
 def test_viewers_cannot_negotiate(
-    client: Any, auth: Any, viewer: Any, overdue_invoice: Invoice, method: str,
+    client: Any,
+    auth: Any,
+    viewer: Any,
+    overdue_invoice: Invoice,
+    method: str,
     suffix: str,
 ) -> None:
     auth.login(viewer)
@@ -368,7 +372,7 @@ def test_another_organizations_invoice_is_not_found(
     assert fresh(stranger).status == InvoiceStatus.PENDING
 
 
-# --- Configurações > Cobrança -------------------------------------------------------------
+# --- Configurações > Cobrança -------------------------------------------------
 
 
 def test_owner_sets_rates_and_is_warned_about_a_fine_above_two_percent(
@@ -392,9 +396,7 @@ def test_owner_sets_rates_and_is_warned_about_a_fine_above_two_percent(
     assert (saved.fine_bp, saved.interest_bp) == (1_000, 150)
 
 
-def test_bad_rates_are_refused_next_to_the_field(
-    staff: Any, org: Organization
-) -> None:
+def test_bad_rates_are_refused_next_to_the_field(staff: Any, org: Organization) -> None:
     response = staff.post(
         "/configuracoes/cobranca", data={"fine_percent": "-1", "interest_percent": ""}
     )
@@ -410,3 +412,30 @@ def test_agents_cannot_change_rates(client: Any, auth: Any, agent: Any) -> None:
         "/configuracoes/cobranca", data={"fine_percent": "1", "interest_percent": "1"}
     )
     assert response.status_code == 403
+
+
+def test_timeline_reads_the_changes_in_portuguese(
+    staff: Any, overdue_invoice: Invoice
+) -> None:
+    staff.post(
+        f"{base(overdue_invoice)}/vencimento",
+        data={"due_date": day(5), "waive": "fine"},
+    )
+    staff.post(
+        f"{base(overdue_invoice)}/acordo",
+        data={
+            "count": 2,
+            "amount_0": "507,50",
+            "due_date_0": day(5),
+            "amount_1": "507,50",
+            "due_date_1": day(35),
+        },
+    )
+    page = text(staff.get(base(overdue_invoice)))
+    old = (today() - timedelta(days=40)).strftime("%d/%m/%Y")
+    new = (today() + timedelta(days=5)).strftime("%d/%m/%Y")
+    assert f"De {old} (R$ 1.033,33) para {new} (R$ 1.015,00); multa isenta." in page
+    assert "Multa isenta: R$ 20,00; juros isentos: R$ 0,00." in page
+    assert "2 parcelas somando R$ 1.015,00" in page
+    assert "Motivo: acordo." in page
+    assert "Motivo do cancelamento</dt><dd>acordo</dd>" in page

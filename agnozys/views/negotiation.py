@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import auth, clock, fees, money, validation
+from .. import auth, clock, fees, money, timeline, validation
 from ..models import Invoice, Role
 from ..services import Conflict, NotFound, ValidationFailed, negotiation
 from ..services import invoices as invoice_service
@@ -118,6 +118,7 @@ def final_message(invoice: Invoice) -> str | None:
 def negotiation_helpers() -> dict[str, Any]:
     return {
         "cancel_reason_label": cancel_reason_label,
+        "event_detail": timeline.detail,
         "negotiation_open": lambda invoice: not invoice.is_final(),
     }
 
