@@ -60,9 +60,17 @@ class Charge:
 
 @dataclass(frozen=True)
 class PaymentOption:
-    """One way to pay, as the payment link shows it."""
+    """One way to pay, as the payment link shows it.
 
-    kind: str  # "button", "pix", "boleto", "link", "proof_upload"
+    ``data`` keys the payment link understands: ``text`` (a line of help),
+    ``code`` (text to copy: Pix copia e cola, boleto line),
+    ``qr_data_uri`` (a ``data:image/...`` QR code), ``url`` (a link the
+    customer follows, e.g. a checkout page), and ``action`` with
+    ``method: "post"`` and ``label`` (a same-site path the payment link
+    posts a button to, with its CSRF token).
+    """
+
+    kind: str  # "button", "pix", "boleto", "link"
     title: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -81,7 +89,10 @@ class PaymentEvent:
 
 @dataclass(frozen=True)
 class WebhookRequest:
-    """An incoming webhook, raw: plugins verify before they parse."""
+    """An incoming webhook, raw: plugins verify before they parse.
+
+    ``headers`` names are lower case; ``body`` is the exact bytes received.
+    """
 
     gateway: str
     headers: dict[str, str]
@@ -165,7 +176,8 @@ class InvoiceNotice:
 
 @hookspec
 def agnozys_plugin_info() -> PluginInfo:
-    """Called when Agnozys lists the active plugins.
+    """Called when Agnozys loads the plugin (its family must match the
+    setting that named it) and when Configurações > Integrações lists it.
 
     :return: the plugin's :class:`PluginInfo`.
     """
@@ -173,11 +185,13 @@ def agnozys_plugin_info() -> PluginInfo:
 
 @hookspec
 def agnozys_check_config(config: dict[str, Any]) -> list[str]:
-    """Called at start-up with the app's configuration.
+    """Called at start-up with the app's configuration, and again when
+    Configurações > Integrações shows whether the plugin is configured.
 
     :param config: the Flask configuration mapping.
     :return: a list of problems in Portuguese (empty when all is well);
-        any problem stops start-up with a message naming the plugin.
+        at start-up any problem stops the app with a message naming the
+        plugin.
     """
 
 
@@ -186,10 +200,12 @@ def agnozys_check_config(config: dict[str, Any]) -> list[str]:
 
 @hookspec(firstresult=True)
 def agnozys_gateway_create_charge(request: ChargeRequest) -> Charge | None:
-    """Called after an invoice is created, in a job after commit.
+    """Called in a job after an invoice is created (one-off, agreement
+    part or subscription period) and its transaction committed.
 
-    :param request: the invoice to charge.
-    :return: the new :class:`Charge`.
+    :param request: the invoice to charge; ``charge_id`` is None.
+    :return: the new :class:`Charge`; its ``charge_id`` is what payment
+        events will name. Raise to have the job report the failure.
 
     Stops at the first non-None result.
     """
@@ -237,7 +253,10 @@ def agnozys_gateway_parse_webhook(
     """Called when a webhook arrives at ``/webhooks/<gateway>``.
 
     The plugin checks the signature and its age before reading the body,
-    and raises :class:`agnozys.plugins.WebhookRejected` when either fails.
+    and raises :class:`agnozys.plugins.WebhookRejected` when either fails
+    (status 401) or the body is not what it documents (status 400).
+    Agnozys then records each event in one transaction; the same
+    ``event_id`` twice is one payment.
 
     :param request: the raw request.
     :return: the payment events it carries (possibly none), or None when
@@ -299,9 +318,12 @@ def agnozys_unblock_access(
 
 @hookspec
 def agnozys_invoice_paid(notice: InvoiceNotice) -> None:
-    """Called in a job after an invoice is marked paid.
+    """Called in a job after an invoice is marked paid (gateway payment or
+    accepted comprovante).
 
-    :param notice: the paid invoice.
+    :param notice: the paid invoice; ``data`` holds ``paid_at``,
+        ``paid_amount`` and ``method``.
+    :return: nothing. An exception is logged and does not undo the payment.
     """
 
 
@@ -311,6 +333,7 @@ def agnozys_invoice_rescheduled(notice: InvoiceNotice) -> None:
 
     :param notice: the invoice with its new date; ``data`` holds the old
         date and amounts.
+    :return: nothing.
     """
 
 
@@ -319,4 +342,5 @@ def agnozys_invoice_canceled(notice: InvoiceNotice) -> None:
     """Called in a job after an invoice is canceled.
 
     :param notice: the canceled invoice; ``data["reason"]`` says why.
+    :return: nothing.
     """

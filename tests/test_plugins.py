@@ -397,3 +397,44 @@ def test_admin_sets_the_organization_pix_key(
         assert "Chave Pix salva." in page
         assert "52998224725" in page
         db.session.remove()
+
+
+# Which test proves Agnozys calls each hook; tests/test_hookspecs_meta.py
+# fails when a hookspec is missing here or names a test that does not exist.
+HOOK_TESTS = {
+    "agnozys_plugin_info": [
+        test_every_builtin_plugin_describes_itself,
+        test_integrations_page_lists_active_plugins_by_family,
+    ],
+    "agnozys_check_config": [
+        test_third_party_plugin_missing_its_setting_stops_start_up,
+        test_integrations_page_shows_a_plugin_that_lost_its_setting,
+    ],
+    "agnozys_gateway_create_charge": [
+        test_third_party_gateway_charges_an_invoice_and_offers_its_boleto
+    ],
+    "agnozys_gateway_update_charge": [
+        test_reschedule_and_cancel_reach_third_party_gateway_and_listener
+    ],
+    "agnozys_gateway_cancel_charge": [
+        test_reschedule_and_cancel_reach_third_party_gateway_and_listener
+    ],
+    "agnozys_gateway_payment_options": [
+        test_third_party_gateway_charges_an_invoice_and_offers_its_boleto
+    ],
+    "agnozys_gateway_parse_webhook": [
+        test_third_party_gateway_webhook_pays_and_listener_hears_it
+    ],
+    "agnozys_send_message": [test_third_party_notifier_delivers_the_payment_link],
+    "agnozys_block_access": [test_third_party_blocker_cuts_and_restores_access],
+    "agnozys_unblock_access": [test_third_party_blocker_cuts_and_restores_access],
+    "agnozys_invoice_paid": [
+        test_third_party_gateway_webhook_pays_and_listener_hears_it
+    ],
+    "agnozys_invoice_rescheduled": [
+        test_reschedule_and_cancel_reach_third_party_gateway_and_listener
+    ],
+    "agnozys_invoice_canceled": [
+        test_reschedule_and_cancel_reach_third_party_gateway_and_listener
+    ],
+}

@@ -237,14 +237,20 @@ def invoice_paid(invoice_id: int) -> None:
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.status != InvoiceStatus.PAID:
         return
-    plugins.hook().agnozys_invoice_paid(
-        notice=notice(
-            invoice,
-            paid_at=invoice.paid_at.isoformat() if invoice.paid_at else None,
-            paid_amount=invoice.paid_amount,
-            method=invoice.payment_method,
+    try:
+        plugins.hook().agnozys_invoice_paid(
+            notice=notice(
+                invoice,
+                paid_at=invoice.paid_at.isoformat() if invoice.paid_at else None,
+                paid_amount=invoice.paid_amount,
+                method=invoice.payment_method,
+            )
         )
-    )
+    except Exception:
+        # A listener's failure must not keep the handlers below (such as
+        # reactivating a suspended subscription) from running.
+        db.session.rollback()
+        log.error("Invoice %s: paid listener failed", invoice.public_id, exc_info=True)
     for handler in PAID_HANDLERS:
         try:
             handler(invoice)
