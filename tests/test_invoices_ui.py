@@ -56,12 +56,14 @@ def test_pages_need_login(client, org, path):
     assert "/login" in response.headers["Location"]
 
 
-def test_login_lands_on_the_invoice_list(client, auth, owner):
+def test_login_leads_to_the_invoice_list(client, auth, owner):
     response = auth.login(owner)
     assert response.status_code == 302
-    page = client.get("/", follow_redirects=True)
+    home = client.get("/", follow_redirects=True)
+    assert home.status_code == 200
+    assert 'href="/cobrancas"' in home.text
+    page = client.get("/cobrancas")
     assert page.status_code == 200
-    assert page.request.path == "/cobrancas"
     assert "<h1>Cobranças</h1>" in page.text
 
 
