@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import update
 
@@ -13,6 +16,56 @@ from ..models import Invoice
 from .invoices import figures, payment_url
 
 log = logging.getLogger(__name__)
+
+# Waits between attempts of a gateway call that failed; past the last one
+# the failure is logged as an error for someone to look at.
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+    timedelta(hours=6),
+)
+
+
+def retried(name: str) -> Callable[[Callable[[int], None]], Callable[..., None]]:
+    """Re-enqueue job ``name`` with backoff when its gateway call raises."""
+
+    def decorate(func: Callable[[int], None]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def run(invoice_id: int, attempt: int = 0) -> None:
+            try:
+                func(invoice_id)
+            except Exception:
+                db.session.rollback()
+                if attempt >= len(RETRY_DELAYS):
+                    log.error(
+                        "Invoice %s: %s gave up after %d attempts",
+                        invoice_id,
+                        name,
+                        attempt + 1,
+                        exc_info=True,
+                    )
+                    raise
+                log.warning(
+                    "Invoice %s: %s failed (attempt %d), retrying in %s",
+                    invoice_id,
+                    name,
+                    attempt + 1,
+                    RETRY_DELAYS[attempt],
+                    exc_info=True,
+                )
+                jobs.enqueue_after_commit(
+                    name,
+                    delay=RETRY_DELAYS[attempt],
+                    invoice_id=invoice_id,
+                    attempt=attempt + 1,
+                )
+                db.session.commit()
+
+        return run
+
+    return decorate
 
 
 def charge_request(invoice: Invoice) -> ChargeRequest:
@@ -35,6 +88,7 @@ def charge_request(invoice: Invoice) -> ChargeRequest:
 
 
 @jobs.job("charge.create")
+@retried("charge.create")
 def create_charge(invoice_id: int) -> None:
     """Ask the gateway for a charge; a second run finds it made and stops."""
     invoice = db.session.get(Invoice, invoice_id)
@@ -58,6 +112,7 @@ def create_charge(invoice_id: int) -> None:
 
 
 @jobs.job("charge.update")
+@retried("charge.update")
 def update_charge(invoice_id: int) -> None:
     """Tell the gateway the invoice's new date and amount; safe to repeat."""
     invoice = db.session.get(Invoice, invoice_id)
@@ -84,6 +139,7 @@ def update_charge(invoice_id: int) -> None:
 
 
 @jobs.job("charge.cancel")
+@retried("charge.cancel")
 def cancel_charge(invoice_id: int) -> None:
     """Ask the gateway to stop accepting a canceled invoice's charge."""
     invoice = db.session.get(Invoice, invoice_id)
