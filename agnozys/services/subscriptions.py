@@ -69,8 +69,11 @@ def period_start(start: date, interval: PlanInterval | str, index: int) -> date:
 # --- plans -------------------------------------------------------------------
 
 
-def create_plan(data: dict[str, Any], *, actor: str) -> Plan:
-    """Create a plan in the current organization and commit."""
+def create_plan(data: dict[str, Any], *, actor: str, dry_run: bool = False) -> Plan:
+    """Create a plan in the current organization and commit.
+
+    ``dry_run`` only validates (raising :class:`ValidationFailed`).
+    """
     fields: dict[str, str] = {}
     values: dict[str, Any] = {}
     try:
@@ -91,6 +94,8 @@ def create_plan(data: dict[str, Any], *, actor: str) -> Plan:
     if fields:
         raise ValidationFailed(_("Confira os campos destacados."), fields)
     plan = Plan(**values)
+    if dry_run:
+        return plan
     db.session.add(plan)
     db.session.commit()
     log.info("Plan %s: created by %s", plan.public_id, actor)

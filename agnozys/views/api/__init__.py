@@ -108,4 +108,11 @@ def openapi() -> Any:
 
 
 # Area modules register their routes on `bp` when imported.
-from . import customers, invoices, negotiation, payments, reports  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    customers,
+    invoices,
+    negotiation,
+    payments,
+    reports,
+    subscriptions,
+)
