@@ -33,3 +33,6 @@ __all__ = [
     "public_id",
     "utcnow",
 ]
+
+# Indexes the reports area adds to other areas' tables.
+from . import reports  # noqa: E402,F401
