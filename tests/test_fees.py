@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agnozys import fees
@@ -155,6 +155,9 @@ def test_the_day_after_a_sunday_holiday_is_a_business_day() -> None:
     assert fees.is_business_day(date(2026, 11, 15)) is False  # a Sunday
 
 
+# The test machine is shared: time limits per example would make these flaky.
+relaxed = settings(deadline=None)
+
 # --- properties --------------------------------------------------------------------
 
 principals = st.integers(min_value=1, max_value=10**11)
@@ -176,6 +179,7 @@ def any_terms(draw: st.DrawFn) -> Terms:
     )
 
 
+@relaxed
 @given(any_terms(), days)
 def test_charges_are_never_negative(terms: Terms, pay_date: date) -> None:
     charges = fees.charges_on(terms, pay_date)
@@ -183,6 +187,7 @@ def test_charges_are_never_negative(terms: Terms, pay_date: date) -> None:
     assert fees.amount_due(terms, pay_date) >= terms.principal
 
 
+@relaxed
 @given(any_terms(), days, st.integers(min_value=0, max_value=400))
 def test_charges_never_decrease_as_days_pass(
     terms: Terms, pay_date: date, wait: int
@@ -193,6 +198,7 @@ def test_charges_never_decrease_as_days_pass(
     assert after.interest >= before.interest
 
 
+@relaxed
 @given(any_terms(), st.integers(min_value=0, max_value=400), waives)
 def test_reschedule_never_charges_more_than_paying_then_and_waivers_add_up(
     terms: Terms, ahead: int, waive: Waive
@@ -209,6 +215,7 @@ def test_reschedule_never_charges_more_than_paying_then_and_waivers_add_up(
         assert moved.interest == 0
 
 
+@relaxed
 @given(
     any_terms(), st.integers(min_value=1, max_value=400), waives, st.integers(0, 400)
 )
@@ -219,9 +226,19 @@ def test_fine_is_charged_at_most_once_across_a_reschedule(
     moved = fees.reschedule(terms, new_date, waive)
     saved = frozen_after(moved, terms)
     charges = fees.charges_on(saved, new_date + timedelta(days=later))
-    assert charges.fine == moved.fine
+    if moved.fine_settled:
+        assert charges.fine == moved.fine
+    else:
+        # Moved within the grace of a weekend or holiday: no fine was due
+        # yet, so it may still be charged, once, if the new date passes.
+        assert moved.fine == terms.frozen_fine
+        assert charges.fine - moved.fine in (
+            0,
+            fees.fine(terms.principal, terms.fine_bp),
+        )
 
 
+@relaxed
 @given(st.integers(min_value=0, max_value=10**12), st.integers(1, 24))
 def test_even_split_sums_to_the_total_with_leftover_on_part_one(
     total: int, parts: int
@@ -240,6 +257,7 @@ def test_split_of_1033_33_in_two_puts_the_odd_centavo_on_part_one() -> None:
         fees.split_evenly(100, 0)
 
 
+@relaxed
 @given(any_terms(), days, waives)
 def test_outstanding_is_principal_plus_charges_less_waivers(
     terms: Terms, today: date, waive: Waive
