@@ -347,3 +347,116 @@ def test_other_organization_cannot_see_or_suspend(
         assert service.candidates(other_org) == []
         with pytest.raises(service.NotFound):
             service.suspend_subscription(subscription.public_id, actor="t")
+
+
+# --- staff pages -----------------------------------------------------------------
+
+
+def test_candidates_page_suspend_with_confirmation(
+    staff: Any, org: Any, subscribe: Any
+) -> None:
+    subscription = subscribe(today(org) - timedelta(days=40))
+    page = staff.get("/assinaturas").get_data(as_text=True)
+    assert "Candidatas à suspensão" in page
+    assert subscription.customer.name in page
+    confirm = staff.get(f"/assinaturas/{subscription.public_id}/suspender")
+    text = confirm.get_data(as_text=True)
+    assert "O que vai acontecer" in text
+    assert "Registro (log)" in text  # the configured blocker, by its title
+    assert "ext-" in text  # the merchant's id of the customer
+    done = staff.post(
+        f"/assinaturas/{subscription.public_id}/suspender",
+        data={"reason": "sem resposta"},
+        follow_redirects=True,
+    )
+    shown = done.get_data(as_text=True)
+    assert "Assinatura suspensa" in shown
+    assert "Suspensa" in shown
+    assert "access.blocked" in shown and "Confirmado" in shown
+    assert "não tem pagamento nem comprovante aceito" in shown
+
+    refused = staff.post(
+        f"/assinaturas/{subscription.public_id}/reativar", follow_redirects=True
+    )
+    assert "não tem pagamento nem comprovante aceito" in refused.get_data(as_text=True)
+
+
+def test_contact_form_inline_and_without_js(
+    staff: Any, org: Any, subscribe: Any
+) -> None:
+    subscription = subscribe(today(org) - timedelta(days=40))
+    customer_id = subscription.customer.public_id
+    page = staff.get(f"/clientes/{customer_id}").get_data(as_text=True)
+    assert "Registrar contato" in page
+    fragment = staff.post(
+        f"/assinaturas/contatos/{customer_id}",
+        data={"channel": "whatsapp", "outcome": "no_answer", "note": "visto"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert fragment.lstrip().startswith("<section")
+    assert "Sem resposta" in fragment and "WhatsApp" in fragment
+    bad = staff.post(
+        f"/assinaturas/contatos/{customer_id}",
+        data={"channel": "call", "outcome": "promised"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert "Informe a data prometida." in bad
+    plain = staff.post(
+        f"/assinaturas/contatos/{customer_id}",
+        data={"channel": "call", "outcome": "refused"},
+    )
+    assert plain.status_code == 303
+    assert plain.headers["Location"].endswith(f"/clientes/{customer_id}#contatos")
+    assert candidate_ids(org) == []
+
+
+def test_viewer_cannot_suspend(client: Any, auth: Any, viewer: Any, org, subscribe):
+    subscription = subscribe(today(org) - timedelta(days=40))
+    auth.login(viewer)
+    response = client.post(f"/assinaturas/{subscription.public_id}/suspender")
+    assert response.status_code == 403
+
+
+def test_plan_and_subscription_forms(staff: Any, org: Any, make_customer: Any):
+    customer = make_customer(org, name="Colégio Sol")
+    bad = staff.post("/assinaturas/planos", data={"name": "", "amount": "abc"})
+    assert bad.status_code == 422
+    assert "Valor inválido" in bad.get_data(as_text=True)
+    staff.post(
+        "/assinaturas/planos",
+        data={"name": "Integral", "amount": "1.200,00", "interval": "month"},
+    )
+    with tenancy.scope(org.id):
+        [plan] = service.list_plans()
+    assert plan.amount == 120000
+    created = staff.post(
+        "/assinaturas/nova",
+        data={
+            "customer_id": customer.public_id,
+            "plan_id": plan.public_id,
+            "start_date": today(org).isoformat(),
+        },
+        follow_redirects=True,
+    )
+    text = created.get_data(as_text=True)
+    assert "a primeira cobrança foi emitida" in text
+    assert "R$ 1.200,00" in text
+
+
+def test_settings_page_saves_rules(staff: Any, org: Any) -> None:
+    page = staff.get("/configuracoes/assinaturas").get_data(as_text=True)
+    assert 'value="30"' in page
+    bad = staff.post(
+        "/configuracoes/assinaturas",
+        data={"candidate_days": "0", "auto_suspend": "on", "auto_suspend_days": "x"},
+    )
+    assert bad.status_code == 422
+    assert "entre 1 e 3650" in bad.get_data(as_text=True)
+    staff.post(
+        "/configuracoes/assinaturas",
+        data={"candidate_days": "45", "auto_suspend": "on", "auto_suspend_days": "60"},
+    )
+    db.session.refresh(org)
+    assert org.suspension_candidate_days == 45
+    assert org.auto_reactivate is False  # unchecked box
+    assert org.auto_suspend_days == 60

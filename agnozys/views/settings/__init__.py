@@ -28,4 +28,4 @@ def index() -> Any:
 
 
 # Area modules register their pages on `bp` when imported.
-from . import billing, integrations, ladder, tokens  # noqa: E402,F401
+from . import billing, integrations, ladder, subscriptions, tokens  # noqa: E402,F401
