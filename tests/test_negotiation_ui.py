@@ -439,3 +439,43 @@ def test_timeline_reads_the_changes_in_portuguese(
     assert "2 parcelas somando R$ 1.015,00" in page
     assert "Motivo: acordo." in page
     assert "Motivo do cancelamento</dt><dd>acordo</dd>" in page
+
+
+# --- the customer's payment link ----------------------------------------------
+
+
+def test_payment_link_keeps_its_url_and_shows_the_new_date_and_total(
+    staff: Any, client: Any, overdue_invoice: Invoice
+) -> None:
+    token = overdue_invoice.payment_token
+    staff.post(f"{base(overdue_invoice)}/vencimento", data={"due_date": day(5)})
+    assert fresh(overdue_invoice).payment_token == token
+    page = text(client.get(f"/pay/{token}"))
+    assert "R$ 1.035,00" in page
+    assert (today() + timedelta(days=5)).strftime("%d/%m/%Y") in page
+
+
+def test_original_payment_link_lists_the_agreement_parts(
+    staff: Any, client: Any, overdue_invoice: Invoice
+) -> None:
+    staff.post(
+        f"{base(overdue_invoice)}/acordo",
+        data={
+            "count": 2,
+            "amount_0": "533,33",
+            "due_date_0": day(0),
+            "amount_1": "500,00",
+            "due_date_1": day(30),
+        },
+    )
+    page = text(client.get(f"/pay/{overdue_invoice.payment_token}"))
+    assert "substituída por um acordo" in page
+    assert "Acordo Parte 1/2 — Mensalidade" in page
+    assert "R$ 533,33" in page and "R$ 500,00" in page
+    with tenancy.unscoped():
+        parts = db.session.scalars(
+            select(Invoice).where(Invoice.agreement_id.isnot(None))
+        ).all()
+    for part in parts:
+        assert f"/pay/{part.payment_token}" in page
+        assert "R$" in text(client.get(f"/pay/{part.payment_token}"))
