@@ -58,6 +58,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # Browser-drawn labels (file inputs, validation bubbles) in Portuguese too.
+    "--lang=pt-BR",
 ]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 SERVER_LOGS = ROOT / "test-output" / "live-server"
@@ -314,7 +316,7 @@ def new_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., An
         context_args.setdefault("locale", "pt-BR")
         context_args.setdefault("timezone_id", "America/Sao_Paulo")
         context = browser.new_context(base_url=live_server.url, **context_args)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(20_000)
         contexts.append(context)
         return context.new_page()
 
