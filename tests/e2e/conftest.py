@@ -24,7 +24,8 @@ Fixtures
 Helpers, as fixtures so test modules need no imports: ``login(page, email,
 password)`` (demo owner by default) and ``screenshot(page, name)`` (PNG under
 ``test-output/screenshots/``, returns its path); ``publish_screenshot(path)``
-copies one into ``docs/screenshots/`` for the README. Every test in
+copies one into ``docs/screenshots/`` for the README when
+``AGNOZYS_PUBLISH_SCREENSHOTS=1`` is set. Every test in
 ``tests/e2e`` is marked ``browser``. Without Chromium or Playwright the tests
 are skipped, except in CI (``CI=true``), where that is an error.
 """
@@ -351,7 +352,13 @@ def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
 
 
 def publish_screenshot(path: Path, name: str | None = None) -> Path:
-    """Copy a screenshot into ``docs/screenshots/`` (for the README)."""
+    """Copy a screenshot into ``docs/screenshots/`` (for the README).
+
+    Only when ``AGNOZYS_PUBLISH_SCREENSHOTS=1``: otherwise every test run
+    would rewrite tracked images. Returns the original path in that case.
+    """
+    if os.environ.get("AGNOZYS_PUBLISH_SCREENSHOTS") != "1":
+        return path
     target_dir = ROOT / "docs" / "screenshots"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / (name or path.name)
