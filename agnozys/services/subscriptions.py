@@ -634,8 +634,8 @@ def record_contact(customer: Customer, data: dict[str, Any], *, actor: str) -> C
     contact = Contact(
         organization_id=customer.organization_id,
         customer_id=customer.id,
-        channel=ContactChannel(channel),
-        outcome=ContactOutcome(outcome),
+        channel=ContactChannel(str(channel)),
+        outcome=ContactOutcome(str(outcome)),
         promised_date=promised,
         note=note.strip(),
         actor=actor,

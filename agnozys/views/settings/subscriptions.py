@@ -58,10 +58,11 @@ def save_subscriptions() -> Any:
         "auto_suspend_days": request.form.get("auto_suspend_days", ""),
     }
     errors: dict[str, str] = {}
-    candidate_days = _days(values["candidate_days"], errors, "candidate_days")
+    candidate_days = _days(str(values["candidate_days"]), errors, "candidate_days")
     suspend_days = None
     if values["auto_suspend"]:
-        suspend_days = _days(values["auto_suspend_days"], errors, "auto_suspend_days")
+        raw = str(values["auto_suspend_days"])
+        suspend_days = _days(raw, errors, "auto_suspend_days")
     if errors:
         return _render(values, errors, 422)
     organization = current_user.organization
