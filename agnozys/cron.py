@@ -38,3 +38,14 @@ cron.register(
     job_timeout=600,
     name="agnozys-ladder-recover",
 )
+
+# Subscription periods due today, then automatic suspension where an
+# organization turned it on (``flask billing run`` runs the same job).
+cron.register(
+    execute,
+    queue_name=QUEUE_NAME,
+    args=("billing.run", {}),
+    cron="0 8 * * *",
+    job_timeout=3600,
+    name="agnozys-billing-daily",
+)
