@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -646,24 +646,6 @@ def notify_canceled(invoice_id: int, reason: str | None) -> None:
         plugins.hook().agnozys_invoice_canceled(
             notice=notice(invoice, {"reason": reason})
         )
-
-
-def parts_for(invoices: Sequence[Invoice]) -> dict[int, list[Invoice]]:
-    """Parts of each agreement that replaced one of ``invoices``, by invoice id."""
-    ids = {
-        i.replaced_by_agreement_id: i.id for i in invoices if i.replaced_by_agreement_id
-    }
-    found: dict[int, list[Invoice]] = {}
-    if not ids:
-        return found
-    rows = db.session.execute(
-        select(Invoice)
-        .where(Invoice.agreement_id.in_(list(ids)))
-        .order_by(Invoice.number, Invoice.id)
-    ).scalars()
-    for part in rows:
-        found.setdefault(ids[part.agreement_id], []).append(part)
-    return found
 
 
 # --- organization rates ---------------------------------------------------------

@@ -14,6 +14,10 @@ from ...services import ValidationFailed, negotiation
 from . import bp
 
 
+def is_htmx() -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
 def fine_warning() -> str:
     return _(
         "Multa acima de 2%: o Código de Defesa do Consumidor (art. 52, §1º) "
@@ -30,7 +34,7 @@ def _render(values: dict[str, str], errors: dict[str, str], status: int = 200) -
         "fine_warning": fine_warning(),
     }
     template = "settings/billing.html"
-    if request.htmx:
+    if is_htmx():
         template = "settings/_billing_form.html"
         status = 200
     return render_template(template, **context), status
@@ -68,6 +72,6 @@ def save_billing() -> Any:
     flash(_("Taxas salvas. Valem para as novas cobranças."), "success")
     if above_cap:
         flash(fine_warning(), "warning")
-    if request.htmx:
+    if is_htmx():
         return _render(current_values(), {})
     return redirect(url_for("settings.billing"), code=303)
