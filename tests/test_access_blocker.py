@@ -14,8 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from access_receiver import SECRET, Receiver
-from conftest import today
 from sqlalchemy import select, update
 
 from agnozys import jobs, plugins, signatures, tenancy
@@ -26,6 +24,8 @@ from agnozys.services import access
 from agnozys.services import subscriptions as service
 from agnozys.services.invoices import figures
 from agnozys.views.sandbox import event_body
+from tests.access_receiver import SECRET, Receiver
+from tests.conftest import today
 
 
 @pytest.fixture
