@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 
 from agnozys import plugins, tenancy
 from agnozys.extensions import db
-from agnozys.hookspecs import InvoiceNotice, Message, SendResult, hookimpl
+from agnozys.hookspecs import (
+    ChargeRequest,
+    InvoiceNotice,
+    Message,
+    SendResult,
+    hookimpl,
+)
 from agnozys.models import Agreement, Event, Invoice, InvoiceStatus, utcnow
 from agnozys.services import Conflict, ValidationFailed, negotiation
 from tests.conftest import today
@@ -24,11 +30,23 @@ class Spy:
         self.messages: list[Message] = []
         self.rescheduled: list[InvoiceNotice] = []
         self.canceled: list[InvoiceNotice] = []
+        self.charge_updates: list[ChargeRequest] = []
+        self.charge_cancels: list[ChargeRequest] = []
 
     @hookimpl
     def agnozys_send_message(self, message: Message) -> SendResult:
         self.messages.append(message)
         return SendResult(notifier="spy")
+
+    # Gateway hooks stop at the first answer: returning None lets the
+    # configured gateway answer after the spy has looked.
+    @hookimpl
+    def agnozys_gateway_update_charge(self, request: ChargeRequest) -> None:
+        self.charge_updates.append(request)
+
+    @hookimpl
+    def agnozys_gateway_cancel_charge(self, request: ChargeRequest) -> None:
+        self.charge_cancels.append(request)
 
     @hookimpl
     def agnozys_invoice_rescheduled(self, notice: InvoiceNotice) -> None:
@@ -629,3 +647,20 @@ def test_plan_parts_for_the_editor_matches_the_api(
         (51_667, date(2030, 1, 15)),
         (51_666, date(2030, 2, 15)),
     ]
+
+
+def test_gateway_is_told_the_new_amount_and_date_and_about_cancellations(
+    api: Any, overdue_invoice: Invoice, spy: Spy
+) -> None:
+    api.post(
+        f"/invoices/{overdue_invoice.public_id}/reschedule",
+        json={"due_date": day(5), "waive": "interest"},
+    )
+    (update,) = spy.charge_updates
+    assert (update.amount_due, update.due_date.isoformat()) == (102_000, day(5))
+    assert update.charge_id == reload(overdue_invoice).gateway_charge_id
+    api.post(
+        f"/invoices/{overdue_invoice.public_id}/agreement",
+        json={"installments": 2, "first_due_date": day(5)},
+    )
+    assert [c.invoice_id for c in spy.charge_cancels] == [overdue_invoice.public_id]
