@@ -178,3 +178,33 @@ def test_generated_ids_and_cnpjs_are_well_formed():
     assert all(re.fullmatch(r"inv_[0-9a-hjkmnp-tv-z]{16}", i) for i in sample)
     assert complete_cnpj("112223330001") == "11222333000181"
     assert validation.document(complete_cnpj("123456780001"))
+
+
+def test_a_large_load_rebuilds_every_index_and_unique_constraint(
+    runner, org, monkeypatch
+):
+    from sqlalchemy import inspect
+
+    import agnozys.seed
+
+    def shape():
+        inspector = inspect(db.engine)
+        return {
+            table: (
+                sorted(i["name"] for i in inspector.get_indexes(table)),
+                sorted(u["name"] for u in inspector.get_unique_constraints(table)),
+            )
+            for table in ("invoices", "events")
+        }
+
+    before = shape()
+    monkeypatch.setattr(agnozys.seed, "REBUILD_AT", 1)
+
+    result = runner.invoke(
+        args=["seed", "--customers", "5", "--invoices", "40", "--org", org.name]
+    )
+
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    assert shape() == before
+    assert len(_invoices(org)) == 40
