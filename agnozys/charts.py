@@ -60,10 +60,11 @@ class Chart:
 def _short_brl(cents: int) -> str:
     """``R$ 12,3 mil`` style labels for axes."""
     reais = cents // 100
-    if reais >= 1_000_000:
-        return f"R$ {reais // 1_000_000} mi"
-    if reais >= 1_000:
-        return f"R$ {reais // 1_000} mil"
+    for size, unit in ((1_000_000, "mi"), (1_000, "mil")):
+        if reais >= size:
+            whole, rest = divmod(reais, size)
+            tenth = rest * 10 // size
+            return f"R$ {whole},{tenth} {unit}" if tenth else f"R$ {whole} {unit}"
     return f"R$ {reais}"
 
 
@@ -169,7 +170,7 @@ def trend_chart(weeks: Sequence[Any], title: str, description: str) -> Chart:
     """Grouped weekly bars: overdue (solid) beside recovered (hatched)."""
     chart = Chart(
         width=640,
-        height=250,
+        height=226,
         left=72,
         top=28,
         plot_width=550,

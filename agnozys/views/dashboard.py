@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import charts, clock, money
@@ -14,15 +15,37 @@ from ..services import recovery
 
 bp = Blueprint("dashboard", __name__, url_prefix="/painel")
 
-LEVER_LABELS = {
-    "reminder": (_l("Depois de um lembrete"), _l("pagas depois de um lembrete")),
-    "reschedule": (
-        _l("Depois de atualizar o vencimento"),
-        _l("pagas depois de atualizar o vencimento"),
-    ),
-    "agreement": (_l("Por acordo"), _l("partes de acordo pagas")),
-    "suspension": (_l("Depois da suspensão"), _l("pagas depois da suspensão")),
+LEVER_TITLES = {
+    "reminder": _l("Depois de um lembrete"),
+    "reschedule": _l("Depois de atualizar o vencimento"),
+    "agreement": _l("Por acordo"),
+    "suspension": _l("Depois da suspensão"),
 }
+
+
+def lever_detail(lever: str, count: int) -> str:
+    """``3 cobranças pagas depois de um lembrete``, in number agreement."""
+    if lever == "reminder":
+        return ngettext(
+            "%(num)d cobrança paga depois de um lembrete",
+            "%(num)d cobranças pagas depois de um lembrete",
+            count,
+        )
+    if lever == "reschedule":
+        return ngettext(
+            "%(num)d cobrança paga depois de atualizar o vencimento",
+            "%(num)d cobranças pagas depois de atualizar o vencimento",
+            count,
+        )
+    if lever == "agreement":
+        return ngettext(
+            "%(num)d parte de acordo paga", "%(num)d partes de acordo pagas", count
+        )
+    return ngettext(
+        "%(num)d cobrança paga depois da suspensão",
+        "%(num)d cobranças pagas depois da suspensão",
+        count,
+    )
 
 
 def duration_text(span: timedelta | None) -> str:
@@ -66,7 +89,8 @@ def index() -> str:
         result=result,
         chart=chart,
         today=today,
-        lever_labels=LEVER_LABELS,
+        lever_titles=LEVER_TITLES,
+        lever_detail=lever_detail,
         median_text=duration_text(result.suspension_median),
         figure_url=lambda figure: url_for("reports.invoices", figura=figure),
     )
