@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import VALID_CPFS, today
+from helpers import VALID_CPFS, today
 from sqlalchemy import func, select
 
 from agnozys import tenancy
@@ -269,6 +269,34 @@ def test_timeline_lists_events_oldest_first(staff, org, overdue_invoice):
         db.session.commit()
     html = staff.get(f"/cobrancas/{overdue_invoice.public_id}").text
     assert html.index("Cobrança criada") < html.index("Link de pagamento aberto")
+
+
+def test_timeline_shows_what_changed_in_portuguese(staff, org, overdue_invoice):
+    with tenancy.scope(org.id):
+        db.session.add(
+            Event(
+                invoice_id=overdue_invoice.id,
+                type="invoice.rescheduled",
+                actor="user:dona@aurora.test",
+                data={
+                    "old_due_date": "2030-01-02",
+                    "new_due_date": "2030-02-03",
+                    "new_amount_due": "1035.00",
+                    "waive": "all",
+                    "reason": "<b>pedido</b>",
+                    "internal_id": "não mostrar",
+                },
+            )
+        )
+        db.session.commit()
+    html = staff.get(f"/cobrancas/{overdue_invoice.public_id}").text
+    assert "Vencimento atualizado" in html and "dona@aurora.test" in html
+    assert "<dt>Vencimento anterior</dt><dd>02/01/2030</dd>" in html
+    assert "<dt>Novo vencimento</dt><dd>03/02/2030</dd>" in html
+    assert "<dt>Devido depois</dt><dd>R$ 1.035,00</dd>" in html
+    assert "<dt>Isenção</dt><dd>multa e juros</dd>" in html
+    assert "&lt;b&gt;pedido&lt;/b&gt;" in html and "<b>pedido</b>" not in html
+    assert "não mostrar" not in html
 
 
 def test_agreement_parts_are_listed_on_the_original(

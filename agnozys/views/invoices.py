@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -28,6 +29,7 @@ from ..models import Customer, Event, Invoice, Role
 from ..services import NotFound, ValidationFailed
 from ..services import invoices as invoice_service
 from ..services.listing import DEFAULT_SORT, SORTS, STATUSES, list_invoices
+from ..web import format_moment
 
 bp = Blueprint("invoices", __name__, url_prefix="/cobrancas")
 
@@ -127,6 +129,90 @@ def index() -> Response:
     )
 
 
+# What a timeline shows of an event's data, in this order; other keys
+# (ids, technical details) stay in the API's events list.
+DETAIL_LABELS: dict[str, Any] = {
+    "amount": _l("Valor"),
+    "due_date": _l("Vencimento"),
+    "old_due_date": _l("Vencimento anterior"),
+    "new_due_date": _l("Novo vencimento"),
+    "old_amount_due": _l("Devido antes"),
+    "new_amount_due": _l("Devido depois"),
+    "fine": _l("Multa"),
+    "interest": _l("Juros"),
+    "waive": _l("Isenção"),
+    "waived_fine": _l("Multa isentada"),
+    "waived_interest": _l("Juros isentados"),
+    "total": _l("Total"),
+    "expected": _l("Valor esperado"),
+    "parts": _l("Parcelas"),
+    "method": _l("Forma de pagamento"),
+    "paid_at": _l("Pago em"),
+    "channel": _l("Canal"),
+    "channels": _l("Canais"),
+    "to": _l("Para"),
+    "reason": _l("Motivo"),
+    "resolution": _l("Resolução"),
+    "note": _l("Observação"),
+}
+MONEY_KEYS = {
+    "amount",
+    "old_amount_due",
+    "new_amount_due",
+    "fine",
+    "interest",
+    "waived_fine",
+    "waived_interest",
+    "total",
+    "expected",
+}
+WAIVE_LABELS = {
+    "none": _l("nenhuma"),
+    "fine": _l("multa"),
+    "interest": _l("juros"),
+    "all": _l("multa e juros"),
+}
+
+
+def _detail_value(key: str, value: Any, timezone: str) -> str:
+    """Render one value of an event's data the way the UI shows it."""
+    try:
+        if key in MONEY_KEYS:
+            return money.format_brl(money.parse_amount(str(value), allow_zero=True))
+        if key.endswith("due_date"):
+            return money.format_day(date.fromisoformat(str(value)))
+        if key == "paid_at":
+            return format_moment(datetime.fromisoformat(str(value)), timezone)
+    except (ValueError, money.MoneyError):
+        return str(value)
+    if key == "waive":
+        return str(WAIVE_LABELS.get(str(value), value))
+    if key == "parts" and isinstance(value, list):
+        return "; ".join(
+            _(
+                "nº %(n)s: %(amount)s em %(day)s",
+                n=part.get("number", "?"),
+                amount=_detail_value("amount", part.get("amount"), timezone),
+                day=_detail_value("due_date", part.get("due_date"), timezone),
+            )
+            for part in value
+            if isinstance(part, dict)
+        )
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def event_details(event: Event, timezone: str) -> list[tuple[str, str]]:
+    """Return the labelled, formatted values of an event worth showing staff."""
+    data = event.data if isinstance(event.data, dict) else {}
+    return [
+        (str(label), _detail_value(key, data[key], timezone))
+        for key, label in DETAIL_LABELS.items()
+        if data.get(key) not in (None, "", [])
+    ]
+
+
 def get_or_404(public_id: str) -> Invoice:
     try:
         return invoice_service.get_invoice(public_id)
@@ -165,6 +251,7 @@ def show(public_id: str) -> str:
         today=today,
         event_label=timeline.label,
         actor_label=timeline.actor_label,
+        event_details=event_details,
     )
 
 
