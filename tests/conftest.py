@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -92,10 +92,19 @@ def make_app(app_config: dict[str, Any]) -> Callable[..., Flask]:
     return build
 
 
+def _fresh_g() -> None:
+    # Test requests reuse the fixture's app context, so `g` would carry the
+    # previous request's user, API token and CSRF token into the next one,
+    # even from another client; production starts every request empty.
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
     app = make_app()
     _reset_schema(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     with app.app_context():
         yield app
         db.session.remove()

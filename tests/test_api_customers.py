@@ -180,7 +180,13 @@ def test_missing_name_is_named(api):
 def test_every_bad_field_is_reported_at_once(api):
     response = api.post(
         "/customers",
-        json={"name": "", "email": "x", "phone": "1", "document": "1", "external_id": 1},
+        json={
+            "name": "",
+            "email": "x",
+            "phone": "1",
+            "document": "1",
+            "external_id": 1,
+        },
     )
 
     error = assert_error(response, 422, "validation_failed")
