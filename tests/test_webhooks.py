@@ -285,3 +285,11 @@ def test_same_event_twenty_times_concurrently_is_one_payment(
     assert received == 1
     db.session.refresh(invoice)
     assert invoice.status == InvoiceStatus.PAID
+
+
+def test_webhook_url_answers_a_reachability_check(client: Any) -> None:
+    assert client.get("/webhooks/sandbox").json == {
+        "gateway": "sandbox",
+        "active": True,
+    }
+    assert client.get("/webhooks/pix").status_code == 404

@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from .. import clock, fees, jobs, money, plugins
 from ..extensions import db
@@ -65,7 +66,9 @@ def record_payment(event: PaymentEvent) -> tuple[Payment, bool]:
     invoice = db.session.execute(
         select(Invoice)
         .where(Invoice.gateway_charge_id == event.charge_id)
-        .with_for_update()
+        # The time zone decides the payment day; load it in the same trip.
+        .options(joinedload(Invoice.organization, innerjoin=True))
+        .with_for_update(of=Invoice)
         .execution_options(agnozys_unscoped=True)
     ).scalar_one_or_none()
 
@@ -111,8 +114,8 @@ def record_payment(event: PaymentEvent) -> tuple[Payment, bool]:
         )
         return existing, False
 
-    payment = db.session.get(Payment, payment_id)
-    assert payment is not None
+    # What was just inserted, without reading it back.
+    payment = Payment(id=payment_id, **values)
     if invoice is None:
         log.warning(
             "Payment event %s/%s: unknown charge %s, flagged",

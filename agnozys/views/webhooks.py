@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
+from .. import plugins
 from ..extensions import csrf, db
 from ..hookspecs import WebhookRequest
 from ..models import utcnow
@@ -19,6 +20,13 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
 
 log = logging.getLogger(__name__)
+
+
+@bp.get("/<gateway>")
+def probe(gateway: str) -> Any:
+    """Answer a PSP's reachability check of the webhook URL (no database)."""
+    active = gateway in plugins.selected(current_app.config)["gateway"]
+    return jsonify({"gateway": gateway, "active": active}), 200 if active else 404
 
 
 @bp.post("/<gateway>")
