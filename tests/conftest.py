@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from helpers import (  # tests/ is on sys.path, see helpers.py
+    VALID_CPFS,
+    Api,
+    Auth,
+    _reset_schema,
+    make_api,
+    make_user,
+    today,
+)
 
-from agnozys import clock, create_app, tenancy
+from agnozys import create_app, tenancy
 from agnozys.extensions import db
-from agnozys.models import ApiToken, Customer, Invoice, Organization, Role, User
-
-PASSWORD = "senha-de-teste-123"
-_schema_ready: set[str] = set()
+from agnozys.models import Customer, Invoice, Organization, Role, User
 
 
 def database_url(tmp_root: Path) -> str:
@@ -56,29 +61,6 @@ def app_config(db_url: str, tmp_path: Path) -> dict[str, Any]:
         "AGNOZYS_UPLOAD_DIR": str(tmp_path / "uploads"),
         "REDIS_URL": None,
     }
-
-
-def _reset_schema(app: Flask) -> None:
-    with app.app_context():
-        url = str(db.engine.url)
-        if url not in _schema_ready:
-            db.drop_all()
-            db.create_all()
-            _schema_ready.add(url)
-        tables = [t.name for t in db.metadata.sorted_tables]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(
-                text(
-                    "TRUNCATE "
-                    + ", ".join(f'"{t}"' for t in tables)
-                    + " RESTART IDENTITY CASCADE"
-                )
-            )
-        else:
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-        db.session.commit()
-        db.session.remove()
 
 
 @pytest.fixture
@@ -140,17 +122,6 @@ def other_org(app: Flask) -> Organization:
     return _make_org("Concorrente Ltda")
 
 
-def make_user(organization: Organization, role: Role | str, email: str) -> User:
-    with tenancy.unscoped():
-        user = User(
-            organization_id=organization.id, email=email, role=Role(role), name=email
-        )
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-    return user
-
-
 @pytest.fixture
 def owner(org: Organization) -> User:
     return make_user(org, Role.OWNER, "dona@aurora.test")
@@ -166,20 +137,6 @@ def viewer(org: Organization) -> User:
     return make_user(org, Role.VIEWER, "leitura@aurora.test")
 
 
-class Auth:
-    """Logs a test client in and out through the real login form."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-
-    def login(self, user: User | str, password: str = PASSWORD) -> Any:
-        email = user if isinstance(user, str) else user.email
-        return self.client.post("/login", data={"email": email, "password": password})
-
-    def logout(self) -> Any:
-        return self.client.post("/logout")
-
-
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
@@ -190,35 +147,6 @@ def staff(client: FlaskClient, auth: Auth, owner: User) -> FlaskClient:
     """A client logged in as the organization's owner."""
     auth.login(owner)
     return client
-
-
-class Api:
-    """A JSON API client bound to one organization's bearer token."""
-
-    def __init__(self, client: FlaskClient, raw_token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {raw_token}"}
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return self.client.open(
-            "/api/v1" + path, method=method, headers=headers, **kwargs
-        )
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
-        if json is not None:
-            kwargs["json"] = json
-        return self.request("POST", path, **kwargs)
-
-
-def make_api(client: FlaskClient, organization: Organization) -> Api:
-    token, raw = ApiToken.issue(organization, name="test")
-    db.session.add(token)
-    db.session.commit()
-    return Api(client, raw)
 
 
 @pytest.fixture
@@ -232,13 +160,6 @@ def other_api(client: FlaskClient, other_org: Organization) -> Api:
 
 
 # --- data --------------------------------------------------------------------
-
-VALID_CPFS = ["52998224725", "11144477735", "39053344705", "15350946056"]
-VALID_CNPJ = "11222333000181"
-
-
-def today(organization: Organization | None = None) -> date:
-    return clock.today(organization.timezone if organization else None)
 
 
 @pytest.fixture
