@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from helpers import today
 from sqlalchemy import select, update
 
 from agnozys import jobs, plugins, signatures, tenancy
@@ -25,7 +26,6 @@ from agnozys.services import subscriptions as service
 from agnozys.services.invoices import figures
 from agnozys.views.sandbox import event_body
 from tests.access_receiver import SECRET, Receiver
-from tests.conftest import today
 
 
 @pytest.fixture

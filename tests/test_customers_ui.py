@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import VALID_CNPJ, VALID_CPFS
+from helpers import VALID_CNPJ, VALID_CPFS
 from sqlalchemy import func, select
 
 from agnozys import tenancy

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from helpers import today
 from sqlalchemy import func, select, update
 
 from agnozys import tenancy
@@ -30,7 +31,6 @@ from agnozys.models import (
 )
 from agnozys.models.ladder import ReminderStatus
 from agnozys.services import ValidationFailed, ladder
-from tests.conftest import today
 
 
 def outbox(invoice: Invoice | None = None) -> list[OutboxMessage]:

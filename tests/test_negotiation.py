@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from helpers import today
 from sqlalchemy import func, select
 
 from agnozys import plugins, tenancy
@@ -20,7 +21,6 @@ from agnozys.hookspecs import (
 )
 from agnozys.models import Agreement, Event, Invoice, InvoiceStatus, utcnow
 from agnozys.services import Conflict, ValidationFailed, negotiation
-from tests.conftest import today
 
 
 class Spy:

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from helpers import today
 from sqlalchemy import func, select
 
 from agnozys import tenancy
 from agnozys.extensions import db
 from agnozys.models import Agreement, Invoice, InvoiceStatus
 from agnozys.services import Conflict, negotiation
-from tests.conftest import today
 
 pytestmark = pytest.mark.postgres
 

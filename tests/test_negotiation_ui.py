@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from helpers import today
 from sqlalchemy import func, select
 
 from agnozys import tenancy
 from agnozys.extensions import db
 from agnozys.models import Agreement, Event, Invoice, InvoiceStatus, Organization
-from tests.conftest import today
 
 HX = {"HX-Request": "true"}
 

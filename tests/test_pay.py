@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import today
+from helpers import today
 from sqlalchemy import func, select
 
 from agnozys import hookimpl, tenancy
@@ -165,7 +165,7 @@ def test_staff_preview_is_not_recorded_as_opened(staff, pending_invoice):
 def test_other_organizations_staff_see_the_public_page_only(
     client, auth, other_org, pending_invoice
 ):
-    from conftest import make_user
+    from helpers import make_user
 
     make_user(other_org, "owner", "dono@concorrente.test")
     auth.login("dono@concorrente.test")

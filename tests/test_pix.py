@@ -161,7 +161,7 @@ def test_payloads_decode_back_to_the_same_fields(
 
 @pytest.fixture
 def pix_app(make_app: Any) -> Any:
-    from tests.conftest import _reset_schema
+    from helpers import _reset_schema
 
     app = make_app(
         AGNOZYS_GATEWAY="pix",
@@ -176,11 +176,12 @@ def pix_app(make_app: Any) -> Any:
 
 
 def test_pix_gateway_offers_qr_code_for_exact_amount_due(pix_app: Any) -> None:
+    from helpers import today
+
     from agnozys import plugins
     from agnozys.models import Customer, Organization
     from agnozys.services.charges import charge_request
     from agnozys.services.invoices import new_invoice
-    from tests.conftest import today
 
     org = Organization(name="Escola Aurora")
     db.session.add(org)

@@ -72,7 +72,7 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture
 def acme_app(make_app: Any, acme: Any) -> Iterator[Any]:
-    from tests.conftest import _reset_schema
+    from helpers import _reset_schema
 
     app = make_app(**ACME)
     _reset_schema(app)
@@ -86,8 +86,9 @@ def calls(acme: Any, hook: str) -> list[Any]:
 
 
 def make_org_invoice(amount: int = 50_000, due_in: int = 5) -> Invoice:
+    from helpers import today
+
     from agnozys.services.invoices import new_invoice
-    from tests.conftest import today
 
     org = Organization(name="Acme Cliente")
     db.session.add(org)
@@ -165,8 +166,9 @@ def test_third_party_gateway_webhook_pays_and_listener_hears_it(
 def test_reschedule_and_cancel_reach_third_party_gateway_and_listener(
     acme_app: Any, acme: Any
 ) -> None:
+    from helpers import today
+
     from agnozys.services import negotiation
-    from tests.conftest import today
 
     invoice = make_org_invoice(due_in=-10)
     new_date = today(invoice.organization) + timedelta(days=3)
@@ -203,8 +205,9 @@ def test_third_party_notifier_delivers_the_payment_link(
 
 
 def test_third_party_blocker_cuts_and_restores_access(acme_app: Any, acme: Any) -> None:
+    from helpers import today
+
     from agnozys.services import subscriptions as service
-    from tests.conftest import today
 
     invoice = make_org_invoice()
     org = invoice.organization
@@ -370,7 +373,7 @@ def test_integrations_page_is_for_admins(client: Any, auth: Any, agent: Any) -> 
 def test_admin_sets_the_organization_pix_key(
     make_app: Any, org: Any, owner: Any
 ) -> None:
-    from tests.conftest import Auth
+    from helpers import Auth
 
     app = make_app(AGNOZYS_GATEWAY="pix")
     with app.app_context():

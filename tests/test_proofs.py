@@ -203,7 +203,7 @@ def test_payment_link_offers_upload_only_while_open(
 def test_proof_file_is_served_only_to_staff_of_the_organization(
     client: Any, auth: Any, owner: Any, other_org: Any, api: Any, invoice: Invoice
 ) -> None:
-    from tests.conftest import make_user
+    from helpers import make_user
 
     proof_id = upload(api, invoice, PDF, "recibo.pdf").json["id"]
     url = f"/comprovantes/{proof_id}"

@@ -96,7 +96,7 @@ def test_htmx_resolve_answers_the_list_fragment(staff: Any, flagged: Payment) ->
 def test_other_organizations_never_see_it(
     client: Any, auth: Any, other_org: Any, flagged: Payment
 ) -> None:
-    from tests.conftest import make_user
+    from helpers import make_user
 
     auth.login(make_user(other_org, "owner", "dono@concorrente.test"))
     page = client.get("/conciliacao/").get_data(as_text=True)

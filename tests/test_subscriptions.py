@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from helpers import today
 from sqlalchemy import func, select
 
 from agnozys import tenancy
@@ -19,7 +20,6 @@ from agnozys.models.subscriptions import (
 from agnozys.services import Conflict, ValidationFailed
 from agnozys.services import subscriptions as service
 from agnozys.services.payments import mark_paid
-from tests.conftest import today
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from helpers import make_api, today
 from sqlalchemy import select
 
 from agnozys import signatures, tenancy
@@ -17,7 +18,6 @@ from agnozys.models.subscriptions import AccessDelivery, Subscription
 from agnozys.services import subscriptions as service
 from agnozys.services.invoices import figures
 from agnozys.views.sandbox import event_body
-from tests.conftest import make_api, today
 
 
 def new_subscription(api: Any, customer: Any, start: Any) -> dict[str, Any]:
