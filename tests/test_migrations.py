@@ -96,3 +96,31 @@ def test_downgrade_to_base_and_upgrade_again_leaves_the_same_schema(fresh_app):
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()
     assert schema_differences() == []
+
+
+@pytest.mark.postgres
+def test_postgresql_gets_the_list_and_search_indexes_the_benchmark_relies_on(
+    fresh_app,
+):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL-only index options")
+    upgrade()
+
+    with db.engine.connect() as conn:
+        definitions = dict(
+            conn.execute(
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                    "('ix_customers_search_trgm', 'ix_customers_org_document', "
+                    "'ix_invoices_list_due', 'ix_invoices_list_amount')"
+                )
+            ).all()
+        )
+
+    assert (
+        "USING gin (search_name gin_trgm_ops)"
+        in definitions["ix_customers_search_trgm"]
+    )
+    assert "varchar_pattern_ops" in definitions["ix_customers_org_document"]
+    assert definitions["ix_invoices_list_due"].endswith("INCLUDE (amount)")
+    assert definitions["ix_invoices_list_amount"].endswith("INCLUDE (due_date)")

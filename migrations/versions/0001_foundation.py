@@ -54,8 +54,12 @@ def upgrade():
     sa.UniqueConstraint('organization_id', 'external_id', name=op.f('uq_customers_organization_id_external_id')),
     sa.UniqueConstraint('public_id', name=op.f('uq_customers_public_id'))
     )
+    if op.get_bind().dialect.name == 'postgresql':
+        # Trigram index of the name search (pg_trgm is a trusted extension).
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
     with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.create_index('ix_customers_org_document', ['organization_id', 'document'], unique=False)
+        batch_op.create_index('ix_customers_org_document', ['organization_id', 'document'], unique=False, postgresql_ops={'document': 'varchar_pattern_ops'})
+        batch_op.create_index('ix_customers_search_trgm', ['search_name'], unique=False, postgresql_using='gin', postgresql_ops={'search_name': 'gin_trgm_ops'})
         batch_op.create_index('ix_customers_org_search_name', ['organization_id', 'search_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_organization_id'), ['organization_id'], unique=False)
 
@@ -136,8 +140,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_invoices_agreement_id'), ['agreement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_gateway_charge_id'), ['gateway_charge_id'], unique=False)
-        batch_op.create_index('ix_invoices_list_amount', ['organization_id', 'status', 'amount', 'id'], unique=False)
-        batch_op.create_index('ix_invoices_list_due', ['organization_id', 'status', 'due_date', 'id'], unique=False)
+        batch_op.create_index('ix_invoices_list_amount', ['organization_id', 'status', 'amount', 'id'], unique=False, postgresql_include=['due_date'])
+        batch_op.create_index('ix_invoices_list_due', ['organization_id', 'status', 'due_date', 'id'], unique=False, postgresql_include=['amount'])
         batch_op.create_index('ix_invoices_org_amount', ['organization_id', 'amount', 'id'], unique=False)
         batch_op.create_index('ix_invoices_org_due', ['organization_id', 'due_date', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_organization_id'), ['organization_id'], unique=False)
@@ -200,6 +204,7 @@ def downgrade():
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_organization_id'))
         batch_op.drop_index('ix_customers_org_search_name')
+        batch_op.drop_index('ix_customers_search_trgm')
         batch_op.drop_index('ix_customers_org_document')
 
     op.drop_table('customers')
