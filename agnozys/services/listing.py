@@ -99,11 +99,18 @@ def status_condition(status: str | None, today: date) -> list[ColumnElement[bool
     raise ValueError(f"unknown status {status!r}")
 
 
+def document_condition(digits: str) -> ColumnElement[bool]:
+    """Match a whole CPF/CNPJ exactly (by index), or a prefix of one."""
+    if len(digits) in (11, 14):
+        return Customer.document == digits
+    return Customer.document.startswith(digits, autoescape=True)
+
+
 def search_condition(search: str | None) -> list[ColumnElement[bool]]:
     """Match the customer's name (accents and case ignored) or CPF/CNPJ.
 
-    Text made only of digits and document punctuation is a CPF/CNPJ
-    prefix; anything else is split into words that must all appear in
+    Text made only of digits and document punctuation is a CPF/CNPJ (or
+    its first digits); anything else is split into words that must all appear in
     the name.
     """
     text = (search or "").strip()[:MAX_SEARCH]
@@ -112,9 +119,7 @@ def search_condition(search: str | None) -> list[ColumnElement[bool]]:
     if _DOCUMENT_CHARS.match(text):
         digits = re.sub(r"\D", "", text)
         if digits:
-            customers = select(Customer.id).where(
-                Customer.document.startswith(digits, autoescape=True)
-            )
+            customers = select(Customer.id).where(document_condition(digits))
             return [Invoice.customer_id.in_(customers)]
     words = search_key(text).split()
     if not words:

@@ -27,7 +27,7 @@ from ..models import Customer, Role
 from ..services import NotFound, ValidationFailed
 from ..services import customers as customer_service
 from ..services.invoices import figures
-from ..services.listing import list_invoices
+from ..services.listing import document_condition, list_invoices
 from .invoices import organization_today, page_or_fragment
 
 bp = Blueprint("customers", __name__, url_prefix="/clientes")
@@ -59,7 +59,7 @@ def search_terms(text: str) -> list[Any]:
         return []
     digits = validation.digits(text)
     if digits and not text.strip(" .-/0123456789"):
-        return [Customer.document.startswith(digits, autoescape=True)]
+        return [document_condition(digits)]
     words = customer_service.search_key(text).split()
     return [and_(*(Customer.search_name.contains(w, autoescape=True) for w in words))]
 
