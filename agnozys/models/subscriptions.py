@@ -92,8 +92,12 @@ class Subscription(PublicId, TenantOwned, db.Model):  # type: ignore[name-define
     organization: Mapped[Organization] = relationship()
 
     __table_args__ = (
-        Index("ix_subscriptions_org_status_next", "organization_id", "status",
-              "next_billing_date"),
+        Index(
+            "ix_subscriptions_org_status_next",
+            "organization_id",
+            "status",
+            "next_billing_date",
+        ),
     )
 
 
