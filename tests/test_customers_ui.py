@@ -173,6 +173,7 @@ def test_optional_fields_may_stay_empty(agent_client, org):
         ("phone", "12345", "Telefone inválido"),
         ("phone", "(11) 88765-4321", "Celular inválido"),
         ("phone", "onze nove", "Telefone deve ter só números."),
+        ("phone", "1" * 40, "Longo demais."),
         ("external_id", "x" * 101, "Longo demais."),
     ],
 )

@@ -379,6 +379,8 @@ def test_new_invoice_preselects_the_customer_from_the_query(
     [
         ("customer_id", "", "Informe o cliente."),
         ("customer_id", "cus_naoexiste0000000", "Cliente não encontrado."),
+        ("customer_id", "c" * 5000, "Cliente não encontrado."),
+        ("customer_id", "<script>", "Cliente não encontrado."),
         ("amount", "", "Informe um valor."),
         ("amount", "abc", "Valor inválido"),
         ("amount", "-10,00", "O valor não pode ser negativo."),
@@ -388,9 +390,11 @@ def test_new_invoice_preselects_the_customer_from_the_query(
         ("due_date", "", "Data inválida: use AAAA-MM-DD."),
         ("due_date", "31/12/2030", "Data inválida: use AAAA-MM-DD."),
         ("due_date", "2030-02-30", "Data inexistente."),
+        ("due_date", "2030-01-01" * 50, "Data inválida: use AAAA-MM-DD."),
         ("description", "x" * 501, "passa de 500 caracteres"),
         ("fine_percent", "abc", "Taxa inválida"),
         ("fine_percent", "-1", "A taxa não pode ser negativa."),
+        ("fine_percent", "1" * 60, "Taxa inválida"),
         ("interest_percent", "101", "A taxa não pode passar de 100%."),
     ],
 )
