@@ -212,9 +212,10 @@ def dispatch_pending(older_than: timedelta = timedelta(seconds=30)) -> int:
         if due > now:
             continue
         with Session(db.engine) as session, session.begin():
-            claimed = session.execute(
+            result: Any = session.execute(
                 delete(PendingJob).where(PendingJob.id == row.id)
-            ).rowcount
+            )
+            claimed = result.rowcount
         if not claimed:
             continue
         if current_app.config.get("REDIS_URL"):

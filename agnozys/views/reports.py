@@ -187,8 +187,8 @@ def pareto_csv() -> Response:
         )
     # A BOM lets spreadsheet programs read the accents as UTF-8.
     response = make_response("\ufeff" + buffer.getvalue())
+    # Werkzeug adds "; charset=utf-8" to text/* types.
     response.mimetype = "text/csv"
-    response.charset = "utf-8"
     response.headers["Content-Disposition"] = "attachment; filename=" + CSV_NAME.format(
         day=today.isoformat()
     )

@@ -214,7 +214,7 @@ OPENAPI_SCHEMAS["InvoiceCreate"] = {
         "fine_percent": _rate,
         "interest_percent": {
             **_rate,
-            "description": "Juros ao mês. " + _rate["description"],
+            "description": "Juros ao mês. " + str(_rate["description"]),
         },
     },
 }
