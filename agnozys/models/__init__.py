@@ -5,8 +5,8 @@ from .billing import DISPLAY_STATUSES, Customer, Event, Invoice, InvoiceStatus
 from .core import ApiToken, Organization, Role, User
 from .jobs import PendingJob
 from .ladder import LadderStep, OutboxMessage, ReminderSend  # noqa: F401
-from .payments import Payment, Proof  # noqa: F401
 from .negotiation import Agreement
+from .payments import Payment, Proof  # noqa: F401
 from .subscriptions import (  # noqa: F401
     AccessAttempt,
     AccessDelivery,

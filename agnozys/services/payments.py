@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -37,10 +38,10 @@ log = logging.getLogger(__name__)
 PAID_HANDLERS: list[Callable[[Invoice], Any]] = []
 
 FLAG_LABELS = {
-    FlagReason.INVOICE_CANCELED: "Cobrança cancelada",
-    FlagReason.INVOICE_PAID: "Cobrança já paga",
-    FlagReason.UNKNOWN_CHARGE: "Cobrança desconhecida",
-    FlagReason.WRONG_AMOUNT: "Valor diferente do devido",
+    FlagReason.INVOICE_CANCELED: _l("Cobrança cancelada"),
+    FlagReason.INVOICE_PAID: _l("Cobrança já paga"),
+    FlagReason.UNKNOWN_CHARGE: _l("Cobrança desconhecida"),
+    FlagReason.WRONG_AMOUNT: _l("Valor diferente do devido"),
 }
 
 
@@ -48,7 +49,7 @@ def flag_label(reason: FlagReason | str | None) -> str:
     """Return the Portuguese label of a flag reason."""
     if reason is None:
         return ""
-    return _(FLAG_LABELS.get(FlagReason(reason), str(reason)))
+    return str(FLAG_LABELS.get(FlagReason(reason), reason))
 
 
 def amount_due_on(invoice: Invoice, moment: datetime) -> int:

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -37,9 +38,9 @@ bp = Blueprint("payments", __name__)
 log = logging.getLogger(__name__)
 
 PROOF_STATUS_LABELS = {
-    ProofStatus.PENDING: "Aguardando análise",
-    ProofStatus.ACCEPTED: "Aceito",
-    ProofStatus.REJECTED: "Recusado",
+    ProofStatus.PENDING: _l("Aguardando análise"),
+    ProofStatus.ACCEPTED: _l("Aceito"),
+    ProofStatus.REJECTED: _l("Recusado"),
 }
 
 
@@ -61,7 +62,7 @@ def invoice_payments(invoice: Invoice) -> list[Payment]:
 
 @bp.app_template_global()
 def proof_status_label(status: ProofStatus | str) -> str:
-    return _(PROOF_STATUS_LABELS.get(ProofStatus(status), str(status)))
+    return str(PROOF_STATUS_LABELS.get(ProofStatus(status), status))
 
 
 bp.add_app_template_global(flag_label, "flag_label")

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import plugins
+from .. import plugins, tenancy
 from ..extensions import csrf, db
 from ..hookspecs import WebhookRequest
 from ..models import utcnow
@@ -39,7 +39,8 @@ def receive(gateway: str) -> Any:
         received_at=utcnow(),
     )
     try:
-        results = receive_webhook(incoming)
+        with tenancy.unscoped():
+            results = receive_webhook(incoming)
     except WebhookRejected as exc:
         db.session.rollback()
         log.warning("Webhook %s: rejected (%s)", gateway, exc.message)
