@@ -101,3 +101,15 @@ def test_sandbox_route_is_gone_with_another_gateway(
 
 def test_unknown_token_is_404(client: Any) -> None:
     assert client.post("/pay/" + "x" * 32 + "/sandbox").status_code == 404
+
+
+def test_staff_of_another_organization_can_still_use_a_link(
+    client: Any, auth: Any, other_org: Any, overdue_invoice: Invoice
+) -> None:
+    from tests.conftest import make_user
+
+    auth.login(make_user(other_org, "owner", "dono@concorrente.test"))
+    response = client.post(f"/pay/{overdue_invoice.payment_token}/sandbox")
+    assert response.status_code == 303
+    db.session.refresh(overdue_invoice)
+    assert overdue_invoice.status == InvoiceStatus.PAID
