@@ -219,9 +219,17 @@ def claim_statement(day: date, today: date, timezone: str) -> Any:
 
 def claim(day: date, today: date, timezone: str) -> int:
     """Claim the reminders of ``day`` for organizations in ``timezone``; commit."""
-    result = db.session.execute(claim_statement(day, today, timezone))
+    statement = claim_statement(day, today, timezone)
+    if db.engine.dialect.name == "postgresql":
+        # psycopg reports no rowcount for this INSERT ... SELECT: count the
+        # claimed rows in the same statement instead.
+        claimed = statement.returning(ReminderSend.__table__.c.id).cte("claimed")
+        count = db.session.execute(select(func.count()).select_from(claimed))
+        total = int(count.scalar_one())
+    else:
+        total = int(db.session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
     db.session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return total
 
 
 def _hand_over(condition: ColumnElement[bool]) -> int:
