@@ -570,3 +570,46 @@ def test_status_follows_the_organization_time_zone(api, org, customer, make_invo
     assert statuses == {"Pacific/Pago_Pago": "pending", "Pacific/Kiritimati": "overdue"}
     overdue = listed(api, "?status=overdue")
     assert overdue == [invoice.public_id]
+
+
+# --- ids of related rows (other areas) ---------------------------------------
+
+
+def test_an_agreement_shows_on_the_original_and_its_parts(api, org, customer):
+    original = new_invoice(api, customer, due_date=day(org, -40)).get_json()
+
+    made = api.post(
+        f"/invoices/{original['id']}/agreement",
+        json={"installments": 2, "first_due_date": day(org, 1)},
+    )
+
+    assert made.status_code == 201, made.get_data(as_text=True)
+    agreement = made.get_json()
+    parts = [part["id"] for part in agreement["invoices"]]
+    replaced = api.get(f"/invoices/{original['id']}").get_json()
+    assert replaced["status"] == "canceled"
+    assert replaced["replaced_by"] == parts
+    assert replaced["agreement_id"] is None
+    for part in parts:
+        shown = api.get(f"/invoices/{part}").get_json()
+        assert shown["agreement_id"] == agreement["id"]
+        assert shown["replaced_by"] == []
+
+
+def test_a_subscription_invoice_names_its_subscription(api, org, customer):
+    plan = api.post(
+        "/plans", json={"name": "Mensal", "amount": "99.90", "interval": "month"}
+    ).get_json()
+    subscription = api.post(
+        "/subscriptions",
+        json={
+            "customer_id": customer.public_id,
+            "plan_id": plan["id"],
+            "start_date": day(org, 0),
+        },
+    ).get_json()
+
+    items = api.get(f"/invoices?customer_id={customer.public_id}").get_json()["items"]
+
+    assert [item["subscription_id"] for item in items] == [subscription["id"]]
+    assert items[0]["amount"] == "99.90"
