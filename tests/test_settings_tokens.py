@@ -225,3 +225,16 @@ def test_forms_carry_csrf_and_a_post_without_it_is_refused(make_app, org, owner,
 
     assert refused.status_code == 400
     assert len(tokens()) == 1
+
+
+def test_htmx_create_with_a_bad_name_swaps_in_the_error(staff):
+    # htmx 2 leaves the page alone on a 4xx, so the fragment comes with 200.
+    response = staff.post(
+        "/configuracoes/tokens", data={"name": ""}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Dê um nome ao token" in html
+    assert "<html" not in html
+    assert tokens() == []

@@ -34,6 +34,9 @@ def _render(form: TokenForm, raw: str | None = None, status: int = 200) -> Any:
         "partials/settings_tokens.html" if request.htmx else "settings/tokens.html"
     )
     context = {"form": form, "tokens": token_service.list_tokens(), "raw_token": raw}
+    if request.htmx and status == 422:
+        # htmx 2 does not swap 4xx answers; the errors must still show.
+        status = 200
     return render_template(template, **context), status
 
 
