@@ -64,7 +64,7 @@ def page_or_fragment(
     return response
 
 
-def organization_today() -> Any:
+def organization_today() -> date:
     return clock.today(current_user.organization.timezone)
 
 
@@ -83,7 +83,15 @@ def list_state() -> dict[str, Any]:
         "sort": sort,
         "q": search,
         "page": int(page) if page.isdigit() and len(page) < 7 else 1,
+        # Days overdue, from the Aging report's links.
+        "overdue_min": days_arg("overdue_min"),
+        "overdue_max": days_arg("overdue_max"),
     }
+
+
+def days_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 6 else None
 
 
 def list_url(state: dict[str, Any], **changes: Any) -> str:
@@ -112,6 +120,8 @@ def index() -> Response:
         "sort": state["sort"],
         "per_page": PER_PAGE,
         "today": today,
+        "overdue_min": state["overdue_min"],
+        "overdue_max": state["overdue_max"],
     }
     page = list_invoices(page=state["page"], **query)
     if not page.items and page.total and page.page > page.pages:
