@@ -287,3 +287,21 @@ def test_reports_pages_show_only_the_staff_organization(
     for path in ("/relatorios/pareto?todos=1", "/relatorios/pareto.csv", "/painel/"):
         assert "Devedor Alheio" not in text_of(staff.get(path))
     assert "R$ 0,00" in text_of(staff.get("/relatorios/aging"))
+
+
+def test_aging_bucket_link_filters_the_cobrancas_list(
+    staff, org, make_customer, make_invoice
+):
+    customer = make_customer(org, name="Cliente Atrasado")
+    for days, description in [(30, "trinta"), (31, "trinta e um"), (60, "sessenta")]:
+        make_invoice(org, customer, due_in=-days, description=f"Parcela {description}")
+    make_invoice(org, customer, due_in=-61, description="Parcela sessenta e um")
+
+    aging = staff.get("/relatorios/aging").get_data(as_text=True)
+    link = re.search(r'href="(/cobrancas/?\?[^"]*overdue_min=31[^"]*)"', aging)
+    page = text_of(staff.get(link.group(1).replace("&amp;", "&")))
+
+    assert "Atraso de 31 a 60 dias" in page
+    assert "Parcela trinta e um" in page and "Parcela sessenta" in page
+    assert "Parcela trinta<" not in page.replace(" <", "<")
+    assert "Parcela sessenta e um" not in page

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
@@ -146,12 +146,22 @@ def filters(
     customer_id: int | None,
     search: str | None,
     today: date,
+    overdue_min: int | None = None,
+    overdue_max: int | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Return the WHERE terms shared by the page, the count and the total."""
+    """Return the WHERE terms shared by the page, the count and the total.
+
+    ``overdue_min``/``overdue_max`` keep invoices whose due date is that
+    many days before ``today`` (the Aging report's buckets link here).
+    """
     terms = status_condition(status, today)
     if customer_id is not None:
         terms.append(Invoice.customer_id == customer_id)
     terms.extend(search_condition(search))
+    if overdue_min is not None:
+        terms.append(Invoice.due_date <= today - timedelta(days=overdue_min))
+    if overdue_max is not None:
+        terms.append(Invoice.due_date >= today - timedelta(days=overdue_max))
     return terms
 
 
@@ -177,6 +187,8 @@ def list_invoices(
     page: int,
     per_page: int,
     today: date,
+    overdue_min: int | None = None,
+    overdue_max: int | None = None,
 ) -> Page:
     """Return one page of the current organization's invoices.
 
@@ -187,7 +199,14 @@ def list_invoices(
     """
     page = max(1, min(page, MAX_PAGE))
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    terms = filters(status=status, customer_id=customer_id, search=search, today=today)
+    terms = filters(
+        status=status,
+        customer_id=customer_id,
+        search=search,
+        today=today,
+        overdue_min=overdue_min,
+        overdue_max=overdue_max,
+    )
 
     count, total_amount = db.session.execute(
         select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.amount), 0))
