@@ -24,17 +24,23 @@ The Painel's recovery figures live in :mod:`agnozys.services.recovery`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Date,
     Integer,
+    String,
     and_,
     bindparam,
     case,
+    cast,
     func,
+    literal,
     select,
     text,
 )
@@ -178,36 +184,60 @@ def share(part: int, total: int) -> str:
 # --- Pareto -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParetoRow:
-    """One customer of the call list."""
+class decimal_text(FunctionElement[str]):
+    """An integer scaled by ``10**places`` as text: ``123456, 2`` -> ``1234.56``."""
 
-    rank: int
-    customer_id: int
-    public_id: str
-    name: str
-    phone: str | None
-    email: str | None
-    document: str | None
-    overdue_amount: int
-    cumulative: int
-    invoice_count: int
-    oldest_due_date: date
-    share: str
-    cumulative_share: str
-    top: bool
+    type = String()
+    name = "decimal_text"
+    inherit_cache = True
+
+
+@compiles(decimal_text)
+def _decimal_text_pg(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+    value, places = list(element.clauses)
+    number = compiler.process(value, **kw)
+    digits = int(places.value)
+    scale = 10**digits
+    return (
+        f"(CAST(({number}) / {scale} AS TEXT) || '.' || "
+        f"LPAD(CAST(({number}) % {scale} AS TEXT), {digits}, '0'))"
+    )
+
+
+@compiles(decimal_text, "sqlite")
+def _decimal_text_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+    value, places = list(element.clauses)
+    number = compiler.process(value, **kw)
+    digits = int(places.value)
+    scale = 10**digits
+    return f"printf('%d.%0{digits}d', ({number}) / {scale}, ({number}) % {scale})"
+
+
+def _share_text(part: Any, total: Any) -> Any:
+    # Half-up ten-thousandths of the total, as text: the same as share().
+    scaled = (part * (2 * _SHARE_SCALE) + total) // (total * 2)
+    return decimal_text(scaled, literal(SHARE_PLACES, literal_execute=True))
 
 
 @dataclass(frozen=True)
 class Pareto:
-    """Customers ranked by overdue amount, with the 80% group marked."""
+    """Customers ranked by overdue amount, with the 80% group marked.
+
+    ``rows`` are database rows read by attribute: ``rank``, ``customer_id``,
+    ``public_id``, ``name``, ``phone``, ``email``, ``document``,
+    ``overdue_amount`` (centavos), ``overdue_text`` (``"1234.56"``),
+    ``cumulative``, ``invoice_count``, ``oldest_due_date``, ``share``,
+    ``cumulative_share`` (four-place strings) and ``top``. Python never
+    touches a row on the way out, so a list of every customer costs little
+    more than the query itself.
+    """
 
     today: date
     total_overdue: int
     customer_count: int
     top_count: int
     top_amount: int
-    rows: list[ParetoRow] = field(default_factory=list)
+    rows: Sequence[Any] = field(default_factory=list)
     offset: int = 0
 
     @property
@@ -239,9 +269,9 @@ def pareto_statement(
     per_customer = (
         select(
             per_invoice.c.customer_id,
-            func.sum(per_invoice.c.due).label("overdue"),
+            cast(func.sum(per_invoice.c.due), BigInteger).label("overdue"),
             func.count().label("invoice_count"),
-            func.min(per_invoice.c.due_date).label("oldest"),
+            func.min(per_invoice.c.due_date, type_=Date).label("oldest"),
         )
         .group_by(per_invoice.c.customer_id)
         .subquery("per_customer")
@@ -251,10 +281,11 @@ def pareto_statement(
         per_customer,
         # One frame for both, so PostgreSQL ranks and sums in one pass.
         func.row_number().over(order_by=order, rows=(None, 0)).label("rank"),
-        func.sum(per_customer.c.overdue)
-        .over(order_by=order, rows=(None, 0))
-        .label("cumulative"),
-        func.sum(per_customer.c.overdue).over().label("total"),
+        cast(
+            func.sum(per_customer.c.overdue).over(order_by=order, rows=(None, 0)),
+            BigInteger,
+        ).label("cumulative"),
+        cast(func.sum(per_customer.c.overdue).over(), BigInteger).label("total"),
     ).subquery("ranked")
     # A customer is in the group when what comes before them has not yet
     # reached 80%: that is the smallest set that does.
@@ -266,10 +297,11 @@ def pareto_statement(
     )
     summarized = select(
         flagged,
-        func.sum(flagged.c.top).over().label("top_count"),
-        func.max(case((flagged.c.top == 1, flagged.c.cumulative), else_=0))
-        .over()
-        .label("top_amount"),
+        cast(func.sum(flagged.c.top).over(), Integer).label("top_count"),
+        cast(
+            func.max(case((flagged.c.top == 1, flagged.c.cumulative), else_=0)).over(),
+            BigInteger,
+        ).label("top_amount"),
         func.count().over().label("customer_count"),
     ).subquery("summarized")
     picked = select(summarized).order_by(summarized.c.rank)
@@ -287,20 +319,25 @@ def pareto_statement(
         select(
             page.c.rank,
             page.c.customer_id,
-            page.c.overdue,
-            page.c.cumulative,
-            page.c.invoice_count,
-            page.c.oldest,
-            page.c.top,
-            page.c.total,
-            page.c.top_count,
-            page.c.top_amount,
-            page.c.customer_count,
             Customer.public_id,
             Customer.name,
             Customer.phone,
             Customer.email,
             Customer.document,
+            page.c.overdue.label("overdue_amount"),
+            decimal_text(page.c.overdue, literal(2, literal_execute=True)).label(
+                "overdue_text"
+            ),
+            page.c.cumulative,
+            page.c.invoice_count,
+            page.c.oldest.label("oldest_due_date"),
+            _share_text(page.c.overdue, page.c.total).label("share"),
+            _share_text(page.c.cumulative, page.c.total).label("cumulative_share"),
+            cast(page.c.top, Boolean).label("top"),
+            page.c.total,
+            page.c.top_count,
+            page.c.top_amount,
+            page.c.customer_count,
         )
         .join(Customer, Customer.id == page.c.customer_id)
         .order_by(page.c.rank)
@@ -323,71 +360,34 @@ def pareto(
     """
     if today is None:
         today = clock.today(organization.timezone)
-    statement = pareto_statement(
-        organization.id,
-        today,
-        limit=limit,
-        offset=offset,
-        only_top=only_top,
-        customer_id=customer_id,
-    )
     tune_session()
-    result = db.session.execute(statement).all()
-    if not result:
-        if offset or only_top or customer_id is not None:
-            # A page past the end still reports the totals.
-            head = db.session.execute(
-                pareto_statement(organization.id, today, limit=1)
-            ).first()
-            if head is not None:
-                return Pareto(
-                    today,
-                    int(head.total),
-                    int(head.customer_count),
-                    int(head.top_count),
-                    int(head.top_amount),
-                    [],
-                    offset,
-                )
-        return Pareto(today, 0, 0, 0, 0, [], offset)
-
-    first = result[0]
-    total = int(first.total)
-    rows = [
-        ParetoRow(
-            rank=int(row.rank),
-            customer_id=row.customer_id,
-            public_id=row.public_id,
-            name=row.name,
-            phone=row.phone,
-            email=row.email,
-            document=row.document,
-            overdue_amount=int(row.overdue),
-            cumulative=int(row.cumulative),
-            invoice_count=int(row.invoice_count),
-            oldest_due_date=_as_date(row.oldest),
-            share=share(int(row.overdue), total),
-            cumulative_share=share(int(row.cumulative), total),
-            top=bool(row.top),
+    rows = db.session.execute(
+        pareto_statement(
+            organization.id,
+            today,
+            limit=limit,
+            offset=offset,
+            only_top=only_top,
+            customer_id=customer_id,
         )
-        for row in result
-    ]
+    ).all()
+    head = rows[0] if rows else None
+    if head is None and (offset or only_top or customer_id is not None):
+        # A page past the end still reports the totals.
+        head = db.session.execute(
+            pareto_statement(organization.id, today, limit=1)
+        ).first()
+    if head is None:
+        return Pareto(today, 0, 0, 0, 0, [], offset)
     return Pareto(
         today=today,
-        total_overdue=total,
-        customer_count=int(first.customer_count),
-        top_count=int(first.top_count),
-        top_amount=int(first.top_amount),
+        total_overdue=head.total,
+        customer_count=head.customer_count,
+        top_count=head.top_count,
+        top_amount=head.top_amount,
         rows=rows,
         offset=offset,
     )
-
-
-def _as_date(value: Any) -> date:
-    # SQLite hands MIN() over a date column back as text.
-    if isinstance(value, str):
-        return date.fromisoformat(value)
-    return value  # type: ignore[no-any-return]
 
 
 # --- aging --------------------------------------------------------------------
@@ -440,7 +440,8 @@ def aging(organization: Organization, today: date | None = None) -> list[AgingBu
         today = clock.today(organization.timezone)
     tune_session()
     found = {
-        int(row.bucket): (int(row.count), int(row.amount or 0))
+        # row.count would be the tuple method; read the column by name.
+        int(row.bucket): (int(row._mapping["count"]), int(row.amount or 0))
         for row in db.session.execute(aging_statement(organization.id, today))
     }
     return [
