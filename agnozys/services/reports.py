@@ -200,7 +200,7 @@ def _decimal_text_pg(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
     scale = 10**digits
     return (
         f"(CAST(({number}) / {scale} AS TEXT) || '.' || "
-        f"LPAD(CAST(({number}) % {scale} AS TEXT), {digits}, '0'))"
+        f"LPAD(CAST(MOD({number}, {scale}) AS TEXT), {digits}, '0'))"
     )
 
 
