@@ -53,7 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import clock, jobs, ladder_templates, money, plugins, tenancy
 from ..extensions import db
@@ -261,8 +261,9 @@ def _hand_over(condition: ColumnElement[bool]) -> int:
             .scalars()
             .all()
         )
-        for send_id in taken:
-            jobs.enqueue_after_commit("reminder.send", send_id=send_id)
+        jobs.enqueue_many_after_commit(
+            "reminder.send", [{"send_id": send_id} for send_id in taken]
+        )
         db.session.commit()
         total += len(taken)
 
@@ -413,11 +414,14 @@ def send_reminder(send_id: int) -> str:
         log.debug("Reminder %s: not claimable (done or held elsewhere)", send_id)
         return "not-claimable"
 
-    send = db.session.get(ReminderSend, send_id)
-    assert send is not None
-    invoice = db.session.get(Invoice, send.invoice_id)
-    assert invoice is not None
-    step = db.session.get(LadderStep, send.step_id) if send.step_id else None
+    # One round trip for everything the message needs.
+    send, invoice, step = db.session.execute(
+        select(ReminderSend, Invoice, LadderStep)
+        .join(Invoice, Invoice.id == ReminderSend.invoice_id)
+        .outerjoin(LadderStep, LadderStep.id == ReminderSend.step_id)
+        .options(joinedload(Invoice.customer), joinedload(Invoice.organization))
+        .where(ReminderSend.id == send_id)
+    ).one()
     reason = _skip_reason(send, invoice, step)
     if reason or step is None:
         send.status = ReminderStatus.SKIPPED
