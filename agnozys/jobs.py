@@ -179,7 +179,7 @@ Batch = list[tuple[int, str, dict[str, Any], datetime | None]]
 
 def _dispatch_to_rq(batch: Batch) -> None:
     rq_queue = queue()
-    done = []
+    done: list[int] = []
     now = utcnow()
     immediate = [row for row in batch if not (row[3] and row[3] > now)]
     if len(immediate) > 1:
