@@ -293,3 +293,35 @@ def test_webhook_url_answers_a_reachability_check(client: Any) -> None:
         "active": True,
     }
     assert client.get("/webhooks/pix").status_code == 404
+
+
+@pytest.mark.postgres
+def test_two_different_events_for_one_invoice_at_once_pay_it_once(
+    app: Any, invoice: Invoice, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("needs PostgreSQL row locks")
+    barrier = threading.Barrier(8)
+    statuses: list[str] = []
+
+    def send(number: int) -> None:
+        body = json.dumps(event(invoice.gateway_charge_id, event_id=f"evt_{number}"))
+        header = signatures.sign(SECRET, body.encode())
+        with app.app_context():
+            client = app.test_client()
+            barrier.wait()
+            response = client.post(
+                "/webhooks/sandbox", data=body, headers={signatures.HEADER: header}
+            )
+            statuses.append(response.json["payments"][0]["status"])
+            db.session.remove()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == ["confirmed"] + ["flagged"] * 7
+    db.session.expire_all()
+    reasons = [p.flag_reason.value for p in payments() if p.flag_reason]
+    assert reasons == ["invoice_paid"] * 7
