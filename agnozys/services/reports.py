@@ -244,6 +244,33 @@ class Pareto:
     def top_share(self) -> str:
         return share(self.top_amount, self.total_overdue)
 
+    def column_index(self, name: str) -> int:
+        """Return the position of a named column in :attr:`rows`."""
+        return PARETO_COLUMNS.index(name)
+
+
+PARETO_COLUMNS = (
+    "rank",
+    "customer_id",
+    "public_id",
+    "name",
+    "phone",
+    "email",
+    "document",
+    "overdue_amount",
+    "overdue_text",
+    "cumulative",
+    "invoice_count",
+    "oldest_due_date",
+    "share",
+    "cumulative_share",
+    "top",
+    "total",
+    "top_count",
+    "top_amount",
+    "customer_count",
+)
+
 
 def pareto_statement(
     organization_id: int,
@@ -315,7 +342,7 @@ def pareto_statement(
         picked = picked.offset(offset)
     # Customers are joined to the page only, after ranking and paging.
     page = picked.subquery("page")
-    return (
+    statement = (
         select(
             page.c.rank,
             page.c.customer_id,
@@ -342,6 +369,8 @@ def pareto_statement(
         .join(Customer, Customer.id == page.c.customer_id)
         .order_by(page.c.rank)
     )
+    assert tuple(c.key for c in statement.selected_columns) == PARETO_COLUMNS
+    return statement
 
 
 def pareto(
