@@ -93,11 +93,12 @@ def pareto() -> Any:
         offset=(page - 1) * PER_PAGE,
         only_top=not show_all,
     )
-    chart_source = (
-        result
-        if page == 1 and len(result.rows) >= min(20, result.customer_count)
-        else reports.pareto(current_user.organization, today, limit=20)
-    )
+    # The chart sits on the first page only, so later pages rank once.
+    chart_source = result
+    if page > 1:
+        chart_source = reports.Pareto(today, 0, 0, 0, 0, [])
+    elif len(result.rows) < min(20, result.customer_count):
+        chart_source = reports.pareto(current_user.organization, today, limit=20)
     chart = charts.pareto_chart(
         chart_source.rows,
         result.total_overdue,
