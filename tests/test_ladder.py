@@ -762,3 +762,18 @@ def test_outbox_shows_only_the_organizations_own_messages(
 
     assert len(outbox()) == 1
     assert "x@concorrente.test" not in page
+
+
+def test_invoice_and_customer_pages_offer_the_pause_button(
+    staff, org, overdue_invoice
+):
+    invoice_page = staff.get(f"/cobrancas/{overdue_invoice.public_id}")
+    customer_page = staff.get(f"/clientes/{overdue_invoice.customer.public_id}")
+    for page, target in (
+        (invoice_page, f"reminders-{overdue_invoice.public_id}"),
+        (customer_page, f"reminders-{overdue_invoice.customer.public_id}"),
+    ):
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert f'id="{target}"' in html
+        assert "Lembretes automáticos" in html
