@@ -145,7 +145,8 @@ def test_invoice_page_and_its_payment_link_on_a_phone(
     expect(page.locator("h1 .badge")).to_have_text("Vencida")
     amount_due = page.get_by_test_id("amount-due").inner_text()
     due_day = (
-        page.locator("dt", has_text=re.compile(r"^Vencimento$"))
+        page.locator("section[aria-labelledby=details-title] dt")
+        .filter(has_text=re.compile(r"^Vencimento$"))
         .locator("xpath=following-sibling::dd[1]")
         .inner_text()
     )
