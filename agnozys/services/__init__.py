@@ -9,6 +9,10 @@ exceptions below, whose messages are in Portuguese.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
 
 class ServiceError(Exception):
     """Base of the errors a business action reports to its caller."""
@@ -45,3 +49,33 @@ class Conflict(ServiceError):
     ) -> None:
         super().__init__(message, fields)
         self.code = code
+
+
+def find_referenced(
+    model: type[T],
+    data: dict[str, Any],
+    field: str,
+    fields: dict[str, str],
+    *,
+    missing: str,
+    unknown: str,
+) -> T | None:
+    """Look up the row a body names by public id in ``data[field]``.
+
+    Notes ``missing`` or ``unknown`` in ``fields`` and returns None when the
+    reference is absent or names nothing this organization can see.
+    """
+    from sqlalchemy import select
+
+    from ..extensions import db
+
+    ref = data.get(field)
+    if not isinstance(ref, str) or not ref.strip():
+        fields[field] = missing
+        return None
+    row = db.session.execute(
+        select(model).where(model.public_id == ref.strip())  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    if row is None:
+        fields[field] = unknown
+    return row

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from .. import clock, fees, jobs, money, validation
 from ..extensions import db
 from ..models import Customer, Invoice, InvoiceStatus, Organization
-from . import NotFound, ValidationFailed
+from . import NotFound, ValidationFailed, find_referenced
 from .timeline import record
 
 
@@ -82,17 +82,16 @@ def clean_new_invoice(
     fields: dict[str, str] = {}
     values: dict[str, Any] = {}
 
-    customer_ref = data.get("customer_id")
-    if not isinstance(customer_ref, str) or not customer_ref.strip():
-        fields["customer_id"] = _("Informe o cliente.")
-    else:
-        customer = db.session.execute(
-            select(Customer).where(Customer.public_id == customer_ref.strip())
-        ).scalar_one_or_none()
-        if customer is None:
-            fields["customer_id"] = _("Cliente não encontrado.")
-        else:
-            values["customer"] = customer
+    customer = find_referenced(
+        Customer,
+        data,
+        "customer_id",
+        fields,
+        missing=_("Informe o cliente."),
+        unknown=_("Cliente não encontrado."),
+    )
+    if customer is not None:
+        values["customer"] = customer
 
     try:
         values["amount"] = money.parse_amount(data.get("amount"))

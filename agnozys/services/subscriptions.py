@@ -33,7 +33,7 @@ from ..models.subscriptions import (
     SubscriptionPeriod,
     SubscriptionStatus,
 )
-from . import Conflict, NotFound, ValidationFailed
+from . import Conflict, NotFound, ValidationFailed, find_referenced
 from .access import BLOCKED, UNBLOCKED, create_delivery
 from .invoices import new_invoice
 from .timeline import record
@@ -133,26 +133,23 @@ def create_subscription(
 ) -> Subscription:
     """Put a customer on a plan and issue the first invoice, due on the start."""
     fields: dict[str, str] = {}
-    customer = plan = None
     start: date | None = None
-    customer_ref = data.get("customer_id")
-    if not isinstance(customer_ref, str) or not customer_ref.strip():
-        fields["customer_id"] = _("Informe o cliente.")
-    else:
-        customer = db.session.execute(
-            select(Customer).where(Customer.public_id == customer_ref.strip())
-        ).scalar_one_or_none()
-        if customer is None:
-            fields["customer_id"] = _("Cliente não encontrado.")
-    plan_ref = data.get("plan_id")
-    if not isinstance(plan_ref, str) or not plan_ref.strip():
-        fields["plan_id"] = _("Informe o plano.")
-    else:
-        plan = db.session.execute(
-            select(Plan).where(Plan.public_id == plan_ref.strip())
-        ).scalar_one_or_none()
-        if plan is None:
-            fields["plan_id"] = _("Plano não encontrado.")
+    customer = find_referenced(
+        Customer,
+        data,
+        "customer_id",
+        fields,
+        missing=_("Informe o cliente."),
+        unknown=_("Cliente não encontrado."),
+    )
+    plan = find_referenced(
+        Plan,
+        data,
+        "plan_id",
+        fields,
+        missing=_("Informe o plano."),
+        unknown=_("Plano não encontrado."),
+    )
     try:
         start = validation.iso_date(data.get("start_date"))
     except validation.Invalid as exc:
