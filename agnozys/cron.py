@@ -49,3 +49,14 @@ cron.register(
     job_timeout=3600,
     name="agnozys-billing-daily",
 )
+
+# Side effects whose commit happened but whose hand-over to Redis did not
+# (Redis briefly down): the outbox rows wait, this hands them over.
+cron.register(
+    execute,
+    queue_name=QUEUE_NAME,
+    args=("jobs.dispatch", {}),
+    interval=60,
+    job_timeout=600,
+    name="agnozys-jobs-dispatch",
+)

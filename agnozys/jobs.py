@@ -269,22 +269,36 @@ def dispatch_pending(older_than: timedelta = timedelta(seconds=30)) -> int:
             continue
         if due > now:
             continue
-        with Session(db.engine) as session, session.begin():
-            result: Any = session.execute(
-                delete(PendingJob).where(PendingJob.id == row.id)
+        to_redis = bool(current_app.config.get("REDIS_URL"))
+        try:
+            with Session(db.engine) as session, session.begin():
+                result: Any = session.execute(
+                    delete(PendingJob).where(PendingJob.id == row.id)
+                )
+                if not result.rowcount:
+                    continue
+                if to_redis:
+                    # Inside the claim: if Redis refuses, the delete rolls
+                    # back and the row waits for the next dispatch.
+                    queue().enqueue(execute, row.name, dict(row.kwargs))
+        except Exception:
+            log.warning(
+                "Job %s: dispatch failed, kept for later", row.name, exc_info=True
             )
-            claimed = result.rowcount
-        if not claimed:
             continue
-        if current_app.config.get("REDIS_URL"):
-            queue().enqueue(execute, row.name, dict(row.kwargs))
-        else:
+        if not to_redis:
             try:
                 execute(row.name, dict(row.kwargs))
             except Exception:
                 log.error("Job %s: failed in-process", row.name, exc_info=True)
         count += 1
     return count
+
+
+@job("jobs.dispatch")
+def dispatch_job() -> int:
+    """Run :func:`dispatch_pending` from ``rq cron`` (see agnozys/cron.py)."""
+    return dispatch_pending()
 
 
 def execute(name: str, kwargs: dict[str, Any]) -> Any:

@@ -764,9 +764,7 @@ def test_outbox_shows_only_the_organizations_own_messages(
     assert "x@concorrente.test" not in page
 
 
-def test_invoice_and_customer_pages_offer_the_pause_button(
-    staff, org, overdue_invoice
-):
+def test_invoice_and_customer_pages_offer_the_pause_button(staff, org, overdue_invoice):
     invoice_page = staff.get(f"/cobrancas/{overdue_invoice.public_id}")
     customer_page = staff.get(f"/clientes/{overdue_invoice.customer.public_id}")
     for page, target in (
