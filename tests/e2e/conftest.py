@@ -135,6 +135,9 @@ def _local_app(database_url: str) -> Any:
             "SECRET_KEY": "e2e-secret-key",
             "AGNOZYS_SANDBOX_SECRET": "e2e-sandbox-secret",
             "REDIS_URL": None,
+            # The live server runs its own timer; one here would outlive
+            # the database this harness drops at the end.
+            "AGNOZYS_JOB_TIMER": False,
         }
     )
 
