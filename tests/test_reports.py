@@ -541,3 +541,29 @@ def test_trend_rebuilds_past_weeks(org, make_customer, make_invoice, on_day):
         (date(2026, 12, 7), 0, 10_000),
         (date(2026, 12, 14), 0, 0),
     ]
+
+
+def test_trend_weeks_each_see_only_what_existed_and_was_late_then(
+    org, make_customer, make_invoice, on_day
+):
+    day, _ = on_day
+    customer = make_customer(org)
+    # Created and due in the second week: overdue from that week's end on.
+    newer = make_invoice(org, customer, amount=7_000, due_in=0)
+    newer.due_date = newer.original_due_date = date(2026, 12, 2)
+    newer.created_at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    # Late since before the trend but canceled: never counted.
+    canceled = make_invoice(org, customer, amount=5_000, due_in=0)
+    canceled.due_date = canceled.original_due_date = date(2026, 11, 2)
+    canceled.created_at = datetime(2026, 10, 1, tzinfo=UTC)
+    canceled.status = InvoiceStatus.CANCELED
+    db.session.commit()
+
+    weeks = recovery.trend(org, day, weeks=4)
+
+    assert [(w.start, w.end, w.overdue) for w in weeks] == [
+        (date(2026, 11, 23), date(2026, 11, 29), 0),
+        (date(2026, 11, 30), date(2026, 12, 6), 7_000),
+        (date(2026, 12, 7), date(2026, 12, 13), 7_000),
+        (date(2026, 12, 14), date(2026, 12, 16), 7_000),
+    ]

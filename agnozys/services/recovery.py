@@ -248,28 +248,80 @@ def trend(organization: Organization, today: date, weeks: int = 8) -> list[WeekP
     """
     tz = organization.timezone
     this_monday = today - timedelta(days=today.weekday())
-    points = []
-    recovered = recovered_condition(organization)
+    spans = []
     for back in range(weeks - 1, -1, -1):
         week_start = this_monday - timedelta(weeks=back)
         week_end = min(week_start + timedelta(days=6), today)
-        end_instant = _day_start(week_end + timedelta(days=1), tz)
-        overdue = select(func.coalesce(func.sum(Invoice.amount), 0)).where(
-            Invoice.organization_id == organization.id,
-            Invoice.status != InvoiceStatus.CANCELED,
-            Invoice.due_date < week_end,
-            Invoice.created_at < end_instant,
-            or_(Invoice.paid_at.is_(None), Invoice.paid_at >= end_instant),
+        spans.append(
+            (
+                week_start,
+                week_end,
+                _day_start(week_start, tz),
+                _day_start(week_end + timedelta(days=1), tz),
+            )
         )
-        recovered_sum = select(func.coalesce(func.sum(_paid_value()), 0)).where(
-            *_paid_between(organization.id, _day_start(week_start, tz), end_instant),
-            recovered,
+    # One pass over the invoices for every week: each week is a
+    # conditional sum, so the cost does not grow with the number of weeks.
+    first_end, last_end = spans[0][3], spans[-1][3]
+    overdue = select(
+        *(
+            func.coalesce(
+                func.sum(
+                    case(
+                        (
+                            and_(
+                                Invoice.due_date < week_end,
+                                Invoice.created_at < end_instant,
+                                or_(
+                                    Invoice.paid_at.is_(None),
+                                    Invoice.paid_at >= end_instant,
+                                ),
+                            ),
+                            Invoice.amount,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            )
+            for _, week_end, _, end_instant in spans
         )
-        row = db.session.execute(
-            select(overdue.scalar_subquery(), recovered_sum.scalar_subquery())
-        ).one()
-        points.append(WeekPoint(week_start, week_end, int(row[0]), int(row[1])))
-    return points
+    ).where(
+        Invoice.organization_id == organization.id,
+        Invoice.status != InvoiceStatus.CANCELED,
+        Invoice.due_date < spans[-1][1],
+        Invoice.created_at < last_end,
+        or_(Invoice.paid_at.is_(None), Invoice.paid_at >= first_end),
+    )
+    recovered = select(
+        *(
+            func.coalesce(
+                func.sum(
+                    case(
+                        (
+                            and_(
+                                Invoice.paid_at >= start_instant,
+                                Invoice.paid_at < end_instant,
+                            ),
+                            _paid_value(),
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            )
+            for _, _, start_instant, end_instant in spans
+        )
+    ).where(
+        *_paid_between(organization.id, spans[0][2], last_end),
+        recovered_condition(organization),
+    )
+    overdue_row = db.session.execute(overdue).one()
+    recovered_row = db.session.execute(recovered).one()
+    return [
+        WeekPoint(span[0], span[1], int(overdue_row[i]), int(recovered_row[i]))
+        for i, span in enumerate(spans)
+    ]
 
 
 # --- the invoices behind a figure ---------------------------------------------
