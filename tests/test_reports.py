@@ -369,6 +369,25 @@ def test_api_pareto_shape(api, org, make_customer, plain_overdue, overdue_invoic
     assert response.json["customers"][1]["customer_id"].startswith("cus_")
 
 
+def test_api_pareto_names_survive_json_written_by_the_database(
+    api, org, make_customer, plain_overdue
+):
+    # The database writes each customer's JSON object: quotes, backslashes,
+    # accents and a tab must come back exactly as stored.
+    tricky = 'João "Zé" d\'Ávila \\ Filho\tLtda ção'
+    plain_overdue(make_customer(org, name=tricky), 500)
+    plain_overdue(make_customer(org, name="Ana"), 100)
+
+    customers = api.get("/reports/pareto").json["customers"]
+
+    assert [(c["name"], c["overdue_amount"], c["top"]) for c in customers] == [
+        (tricky, "500.00", True),
+        ("Ana", "100.00", False),
+    ]
+    ranked = reports.pareto(org).rows
+    assert [c["customer_id"] for c in customers] == [row.public_id for row in ranked]
+
+
 def test_api_aging_shape(api, overdue_invoice):
     response = api.get("/reports/aging")
 
