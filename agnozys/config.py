@@ -60,6 +60,7 @@ ENVIRONMENT = (
     "AGNOZYS_ZENVIA_TIMEOUT",
     "AGNOZYS_REMINDER_RETRY_DELAYS",
     "AGNOZYS_REMINDER_LEASE_SECONDS",
+    "AGNOZYS_REMINDER_BATCH",
     "AGNOZYS_PIX_KEY",
     "AGNOZYS_PIX_MERCHANT_NAME",
     "AGNOZYS_PIX_MERCHANT_CITY",
@@ -111,7 +112,40 @@ def load(instance_path: str, test_config: dict[str, Any] | None) -> dict[str, An
             instance_path, "sandbox_secret"
         )
     config.setdefault("AGNOZYS_UPLOAD_DIR", str(Path(instance_path) / "uploads"))
+    check_numbers(config)
     return config
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it."""
+
+
+#: Settings that must be whole numbers, with the smallest value allowed.
+WHOLE_NUMBERS = {
+    "AGNOZYS_REMINDER_LEASE_SECONDS": 0,
+    "AGNOZYS_REMINDER_BATCH": 1,
+}
+
+
+def check_numbers(config: dict[str, Any]) -> None:
+    """Refuse start-up on a numeric setting that is not a usable number."""
+    for name, smallest in WHOLE_NUMBERS.items():
+        if name in config:
+            _whole(name, config[name], smallest)
+    delays = config.get("AGNOZYS_REMINDER_RETRY_DELAYS")
+    if isinstance(delays, str):
+        for part in delays.split(","):
+            if part.strip():
+                _whole("AGNOZYS_REMINDER_RETRY_DELAYS", part, 0)
+
+
+def _whole(name: str, value: Any, smallest: int) -> None:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} não é um número inteiro.") from None
+    if number < smallest:
+        raise ConfigError(f"{name}: {number} é menor que o mínimo, {smallest}.")
 
 
 def normalize_database_url(url: str) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from flask_babel import gettext as _
 from jinja2 import TemplateSyntaxError, nodes
@@ -43,6 +45,14 @@ _ALLOWED_NODES = (
 )
 
 _text_env = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str) -> Any:
+    # Compiling costs far more than rendering, and a day's reminders
+    # share a handful of step templates: compile each source once per
+    # process. Keyed by the source itself, so an edited step is new.
+    return _text_env.from_string(source)
 
 
 class TemplateRefused(ValueError):
@@ -107,8 +117,8 @@ def check(source: str) -> str:
 def render(subject: str, body: str, values: Mapping[str, str]) -> Rendered:
     """Render a step's subject and body for one invoice (text and HTML)."""
     context = {name: str(values.get(name, "")) for name in PLACEHOLDERS}
-    text = _text_env.from_string(body).render(context)
-    subject_text = " ".join(_text_env.from_string(subject).render(context).split())
+    text = _compiled(body).render(context)
+    subject_text = " ".join(_compiled(subject).render(context).split())
     # Templates are plain text: the HTML part is the text, escaped.
     html_body = str(escape(text))
     link = context["link"]

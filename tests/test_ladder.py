@@ -376,6 +376,78 @@ def test_failed_send_is_retried_then_recorded_with_its_reason(
     assert events(invoice, "reminder.sent") == []
 
 
+def test_one_failure_in_a_batch_does_not_hold_back_the_others(
+    make_app: Callable[..., Flask],
+    org: Organization,
+    make_customer: Callable[..., Customer],
+    make_invoice: Callable[..., Invoice],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names = ["Ana Boa", "Bruno Falha", "Carla Boa"]
+    invoices = {
+        name: make_invoice(
+            org,
+            make_customer(
+                org, name=name, email=f"{name[:3].lower()}@example.com", phone=None
+            ),
+            due_in=0,
+        )
+        for name in names
+    }
+    render = ladder.ladder_templates.render
+
+    def flaky(subject: str, body: str, values: dict[str, str]) -> Any:
+        if values["cliente"] == "Bruno Falha":
+            raise RuntimeError("modelo quebrado para este cliente")
+        return render(subject, body, values)
+
+    monkeypatch.setattr(ladder.ladder_templates, "render", flaky)
+    batched = make_app(AGNOZYS_REMINDER_BATCH=10, AGNOZYS_REMINDER_RETRY_DELAYS="600")
+    with batched.app_context():
+        ladder.run_ladder()
+        db.session.remove()
+
+    for name in ("Ana Boa", "Carla Boa"):
+        assert [m.to for m in outbox(invoices[name])] == [
+            f"{name[:3].lower()}@example.com"
+        ]
+        assert len(events(invoices[name], "reminder.sent")) == 1
+    failing = invoices["Bruno Falha"]
+    assert outbox(failing) == []
+    assert events(failing, "reminder.sent") == []
+    with tenancy.unscoped():
+        send = db.session.execute(
+            select(ReminderSend).where(ReminderSend.invoice_id == failing.id)
+        ).scalar_one()
+    assert send.status == ReminderStatus.QUEUED
+    assert send.attempts == 1
+    assert send.last_error == "modelo quebrado para este cliente"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AGNOZYS_REMINDER_BATCH", "cem", "'cem' não é um número inteiro"),
+        ("AGNOZYS_REMINDER_BATCH", "0", "0 é menor que o mínimo, 1"),
+        ("AGNOZYS_REMINDER_LEASE_SECONDS", "-5", "-5 é menor que o mínimo, 0"),
+        ("AGNOZYS_REMINDER_RETRY_DELAYS", "60,5min", "'5min' não é um número"),
+    ],
+)
+def test_bad_reminder_settings_stop_start_up_naming_the_setting(
+    make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    from agnozys.config import ConfigError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name) as raised:
+        make_app()
+    assert message in str(raised.value)
+
+
 def _closed_port() -> int:
     import socket
 

@@ -203,7 +203,9 @@ def test_a_worker_killed_mid_run_leaves_no_reminder_lost_or_doubled(
     tmp_path: Path,
 ) -> None:
     invoices = debtors(30)
-    sweep(rq_app)
+    # Jobs of 4 reminders: the kill lands between batches or in the middle
+    # of one (its outbox rows written, its statuses not yet committed).
+    sweep(make_app(REDIS_URL=redis_url, AGNOZYS_REMINDER_BATCH=4))
     log = open(tmp_path / "killed.log", "w")  # noqa: SIM115
     worker = subprocess.Popen(
         worker_command(redis_url, burst=False),

@@ -6,7 +6,7 @@ invoice, active step and channel with ``due_date + offset == D``. The row's
 unique key (invoice, step offset, channel, due date) is the exactly-once
 guarantee: a second sweep, a concurrent one or a retried job inserts
 nothing (``ON CONFLICT DO NOTHING``). The claimed rows are then handed
-to one ``reminder.send`` job each, in bounded batches.
+to ``reminder.send_batch`` jobs of :data:`SEND_BATCH` rows each.
 
 Catch-up rule (``flask dunning run --date D`` with D before today T): a
 step that falls on D is claimed only if no other active step of the same
@@ -16,10 +16,10 @@ step whose offset is greater than the step's and at most the step's plus
 D-1 and T sends each invoice at most the latest step still due, never the
 stale ones it has already outgrown. Running a past day again is harmless.
 
-A send job claims its row (``queued`` -> ``sending``), renders the step's
-template for the invoice as it is now, and calls the notifiers with an
-idempotency key. Success ends as ``sent`` with ``reminder.sent`` on the
-invoice's timeline; a failure is retried after the delays in
+A send job claims its rows (``queued`` -> ``sending``), renders each
+step's template for the invoice as it is now, and calls the notifiers
+with an idempotency key per reminder. Success ends as ``sent`` with
+``reminder.sent`` on the invoice's timeline; a failure is retried after the delays in
 ``AGNOZYS_REMINDER_RETRY_DELAYS`` and then ends as ``failed`` with
 ``reminder.failed`` and the reason. A job that died mid-send (worker
 crash) leaves its row ``sending``; once the lease
@@ -45,6 +45,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -58,7 +59,7 @@ from sqlalchemy.orm import aliased, joinedload
 from .. import clock, jobs, ladder_templates, money, plugins, tenancy
 from ..extensions import db
 from ..hookspecs import Message
-from ..models import Customer, Invoice, InvoiceStatus, Organization, utcnow
+from ..models import Customer, Event, Invoice, InvoiceStatus, Organization, utcnow
 from ..models.ladder import (
     MAX_OFFSET,
     MIN_OFFSET,
@@ -75,6 +76,9 @@ log = logging.getLogger(__name__)
 
 ACTOR = "system:ladder"
 BATCH = 1000
+#: Reminders per send job (``AGNOZYS_REMINDER_BATCH``): a job claims, sends
+#: and records them together.
+SEND_BATCH = 100
 DEFAULT_RETRY_DELAYS = (60, 300, 1800)
 DEFAULT_LEASE_SECONDS = 600
 CHANNEL_LABELS = {"email": "E-mail", "sms": "SMS"}
@@ -103,6 +107,11 @@ def retry_delays() -> tuple[int, ...]:
     if isinstance(raw, str):
         raw = [part for part in raw.split(",") if part.strip()]
     return tuple(int(value) for value in raw)
+
+
+def send_batch() -> int:
+    """Return how many reminders one send job takes."""
+    return max(1, int(current_app.config.get("AGNOZYS_REMINDER_BATCH", SEND_BATCH)))
 
 
 def lease() -> timedelta:
@@ -235,6 +244,7 @@ def claim(day: date, today: date, timezone: str) -> int:
 def _hand_over(condition: ColumnElement[bool]) -> int:
     """Give each row matching ``condition`` a send job, in batches; commit each."""
     total = 0
+    size = send_batch()
     while True:
         now = utcnow()
         ids = (
@@ -262,7 +272,11 @@ def _hand_over(condition: ColumnElement[bool]) -> int:
             .all()
         )
         jobs.enqueue_many_after_commit(
-            "reminder.send", [{"send_id": send_id} for send_id in taken]
+            "reminder.send_batch",
+            [
+                {"send_ids": taken[at : at + size]}
+                for at in range(0, len(taken), size)
+            ],
         )
         db.session.commit()
         total += len(taken)
@@ -381,13 +395,51 @@ def _mask(recipient: str) -> str:
 
 @jobs.job("reminder.send")
 def send_reminder(send_id: int) -> str:
-    """Send one claimed reminder; safe to run twice or concurrently."""
+    """Send one claimed reminder (how retries run); safe to run twice."""
+    return send_reminders([send_id])[send_id]
+
+
+@jobs.job("reminder.send_batch")
+def send_reminders_job(send_ids: list[int]) -> dict[str, int]:
+    """Send a batch of claimed reminders; return how many ended each way."""
+    outcomes = send_reminders(send_ids)
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+@dataclass
+class _Pending:
+    """What sending one claimed reminder needs, read before any notifier runs."""
+
+    send_id: int
+    attempts: int
+    organization_id: int
+    invoice_id: int
+    invoice_public_id: str
+    customer_id: int
+    subscription_id: int | None
+    offset_days: int
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    values: dict[str, str]
+
+
+def _claim_sends(send_ids: list[int]) -> dict[int, int]:
+    """Move the claimable rows among ``send_ids`` to ``sending``; commit.
+
+    Returns ``{send_id: attempt number}`` for the rows this call took: a
+    row done, or held by a live job elsewhere, is left alone.
+    """
     now = utcnow()
     cutoff = now - lease()
-    attempts = db.session.execute(
+    taken = db.session.execute(
         update(ReminderSend)
         .where(
-            ReminderSend.id == send_id,
+            ReminderSend.id.in_(send_ids),
             or_(
                 and_(
                     ReminderSend.status == ReminderStatus.QUEUED,
@@ -407,82 +459,152 @@ def send_reminder(send_id: int) -> str:
             claimed_at=now,
             attempts=ReminderSend.attempts + 1,
         )
-        .returning(ReminderSend.attempts)
-    ).scalar_one_or_none()
+        .returning(ReminderSend.id, ReminderSend.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
     db.session.commit()
-    if attempts is None:
-        log.debug("Reminder %s: not claimable (done or held elsewhere)", send_id)
-        return "not-claimable"
+    return {int(send_id): int(attempts) for send_id, attempts in taken}
 
-    # One round trip for everything the message needs.
-    send, invoice, step = db.session.execute(
+
+def send_reminders(send_ids: list[int]) -> dict[int, str]:
+    """Send claimed reminders, a batch at a time; safe to run twice or concurrently.
+
+    Returns each id's outcome: ``sent``, ``skipped``, ``retry``, ``failed``
+    or ``not-claimable``. The batch costs a fixed number of round trips:
+    one UPDATE claims every row, one SELECT reads what the messages need,
+    the notifiers run, then one UPDATE and one INSERT record the sent and
+    skipped rows and their timeline events in a single commit. A failed
+    send is handled on its own (retry with backoff, or ``failed``) and
+    does not hold back the others. Should the process die between the
+    notifiers and that commit, the batch's rows stay ``sending`` and are
+    handed over again once the lease passes; the idempotency key lets a
+    notifier recognise the repeat.
+    """
+    claimed = _claim_sends(list(send_ids))
+    outcomes = {send_id: "not-claimable" for send_id in send_ids}
+    if not claimed:
+        log.debug("Reminders %s: none claimable (done or held elsewhere)", send_ids)
+        return outcomes
+
+    updates: list[dict[str, Any]] = []
+    pending: list[_Pending] = []
+    # One round trip for everything the messages need.
+    rows = db.session.execute(
         select(ReminderSend, Invoice, LadderStep)
         .join(Invoice, Invoice.id == ReminderSend.invoice_id)
         .outerjoin(LadderStep, LadderStep.id == ReminderSend.step_id)
         .options(joinedload(Invoice.customer), joinedload(Invoice.organization))
-        .where(ReminderSend.id == send_id)
-    ).one()
-    reason = _skip_reason(send, invoice, step)
-    if reason or step is None:
-        send.status = ReminderStatus.SKIPPED
-        send.last_error = reason
-        db.session.commit()
-        log.info("Reminder %s: skipped, invoice %s %s", send_id, invoice.id, reason)
-        return "skipped"
-
-    try:
-        rendered = ladder_templates.render(
-            step.subject, step.body, template_values(invoice)
-        )
-        message = Message(
-            channel=send.channel,
-            to=send.recipient or "",
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html if send.channel == "email" else None,
-            organization_id=invoice.organization_id,
-            invoice_id=invoice.public_id,
-            idempotency_key=f"reminder-{send.id}",
-        )
-        results = [r for r in plugins.hook().agnozys_send_message(message=message) if r]
-        if not results:
-            raise NoNotifier(
-                _(
-                    "Nenhum notificador configurado para %(channel)s.",
-                    channel=CHANNEL_LABELS.get(send.channel, send.channel),
-                )
+        .where(ReminderSend.id.in_(list(claimed)))
+        .order_by(ReminderSend.id)
+    ).all()
+    for send, invoice, step in rows:
+        reason = _skip_reason(send, invoice, step)
+        if reason or step is None:
+            updates.append(
+                {"id": send.id, "status": ReminderStatus.SKIPPED, "last_error": reason}
             )
-    except Exception as exc:
-        db.session.rollback()
-        return _failed(send_id, attempts, exc)
-
-    send.status = ReminderStatus.SENT
-    send.sent_at = utcnow()
-    send.last_error = None
-    send.notifier = ",".join(r.notifier for r in results)[:120]
-    send.provider_id = ",".join(r.provider_id or "" for r in results)[:200] or None
-    record(
-        "reminder.sent",
-        actor=ACTOR,
-        invoice=invoice,
-        data={
-            "step": send.offset_days,
-            "channel": send.channel,
-            "to": _mask(send.recipient or ""),
-            "notifier": send.notifier,
-            "subject": rendered.subject,
-            "attempts": attempts,
-        },
-    )
+            outcomes[send.id] = "skipped"
+            log.info("Reminder %s: skipped, invoice %s %s", send.id, invoice.id, reason)
+            continue
+        pending.append(
+            _Pending(
+                send_id=send.id,
+                attempts=claimed[send.id],
+                organization_id=invoice.organization_id,
+                invoice_id=invoice.id,
+                invoice_public_id=invoice.public_id,
+                customer_id=invoice.customer_id,
+                subscription_id=invoice.subscription_id,
+                offset_days=send.offset_days,
+                channel=send.channel,
+                recipient=send.recipient or "",
+                subject=step.subject,
+                body=step.body,
+                values=template_values(invoice),
+            )
+        )
+    # Nothing the notifiers do may ride on this transaction: end it, so a
+    # notifier's failure (and the rollback it needs) loses nothing.
     db.session.commit()
-    log.info(
-        "Invoice %s: reminder %+d %s sent by %s",
-        invoice.id,
-        send.offset_days,
-        send.channel,
-        send.notifier,
-    )
-    return "sent"
+
+    events: list[dict[str, Any]] = []
+    failures: list[tuple[int, int, Exception]] = []
+    for item in pending:
+        try:
+            rendered = ladder_templates.render(item.subject, item.body, item.values)
+            message = Message(
+                channel=item.channel,
+                to=item.recipient,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html if item.channel == "email" else None,
+                organization_id=item.organization_id,
+                invoice_id=item.invoice_public_id,
+                idempotency_key=f"reminder-{item.send_id}",
+            )
+            results = [
+                r for r in plugins.hook().agnozys_send_message(message=message) if r
+            ]
+            if not results:
+                raise NoNotifier(
+                    _(
+                        "Nenhum notificador configurado para %(channel)s.",
+                        channel=CHANNEL_LABELS.get(item.channel, item.channel),
+                    )
+                )
+        except Exception as exc:
+            db.session.rollback()
+            failures.append((item.send_id, item.attempts, exc))
+            continue
+        notifier = ",".join(r.notifier for r in results)[:120]
+        now = utcnow()
+        updates.append(
+            {
+                "id": item.send_id,
+                "status": ReminderStatus.SENT,
+                "sent_at": now,
+                "last_error": None,
+                "notifier": notifier,
+                "provider_id": ",".join(r.provider_id or "" for r in results)[:200]
+                or None,
+            }
+        )
+        events.append(
+            {
+                "organization_id": item.organization_id,
+                "invoice_id": item.invoice_id,
+                "customer_id": item.customer_id,
+                "subscription_id": item.subscription_id,
+                "type": "reminder.sent",
+                "actor": ACTOR,
+                "at": now,
+                "data": {
+                    "step": item.offset_days,
+                    "channel": item.channel,
+                    "to": _mask(item.recipient),
+                    "notifier": notifier,
+                    "subject": rendered.subject,
+                    "attempts": item.attempts,
+                },
+            }
+        )
+        outcomes[item.send_id] = "sent"
+        log.info(
+            "Invoice %s: reminder %+d %s sent by %s",
+            item.invoice_id,
+            item.offset_days,
+            item.channel,
+            notifier,
+        )
+
+    if updates:
+        db.session.execute(update(ReminderSend), updates)
+    if events:
+        db.session.execute(insert(Event), events)
+    db.session.commit()
+    for send_id, attempts, error in failures:
+        outcomes[send_id] = _failed(send_id, attempts, error)
+    return outcomes
 
 
 def _failed(send_id: int, attempts: int, exc: Exception) -> str:
