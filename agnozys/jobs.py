@@ -236,10 +236,11 @@ def _dispatch_in_process(batch: Batch) -> None:
 def _forget(row_ids: list[int]) -> None:
     if not row_ids:
         return
-    # A session of its own: the caller's session has just committed and
+    # A connection of its own, the DELETE committing by itself (no BEGIN
+    # and COMMIT round trips): the caller's session has just committed and
     # may be in the middle of its own after-commit work.
-    with Session(db.engine) as session, session.begin():
-        session.execute(delete(PendingJob).where(PendingJob.id.in_(row_ids)))
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(delete(PendingJob).where(PendingJob.id.in_(row_ids)))
 
 
 def dispatch_pending(older_than: timedelta = timedelta(seconds=30)) -> int:

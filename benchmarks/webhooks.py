@@ -16,9 +16,12 @@ Usage::
     python benchmarks/webhooks.py --seconds 20 --workers 2 --threads 8
 
 With ``--database-url`` the database should be empty (``flask db upgrade``
-is run on it). Without ``REDIS_URL`` the ``invoice.paid`` job runs
+is run on it). Without ``--redis-url`` the ``invoice.paid`` job runs
 in-process after each commit, inside the webhook's request, as it would in
-a deployment without Redis.
+a deployment without Redis. With it, the server hands the job to RQ as in
+production; ``--worker`` also runs one ``rq worker`` on the same machine
+during the measurement (otherwise the jobs wait in Redis, as they would
+for workers on other hosts; the Redis database given is flushed).
 """
 
 from __future__ import annotations
@@ -103,11 +106,7 @@ def seed(database_url: str, invoices: int) -> list[str]:
     return charges
 
 
-@contextlib.contextmanager
-def gunicorn(database_url: str, workers: int, threads: int) -> Iterator[int]:
-    from list_views import _free_port
-
-    port = _free_port()
+def server_env(database_url: str, redis_url: str | None, port: int) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -115,6 +114,48 @@ def gunicorn(database_url: str, workers: int, threads: int) -> Iterator[int]:
         "AGNOZYS_BASE_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+@contextlib.contextmanager
+def rq_worker(database_url: str, redis_url: str) -> Iterator[None]:
+    """One ``rq worker`` draining the jobs the webhooks enqueue."""
+    log = open(ROOT / "test-output" / "bench-webhooks-worker.log", "wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "-w",
+            "agnozys.worker.SimpleWorker",
+            "--url",
+            redis_url,
+            "agnozys",
+        ],
+        cwd=ROOT,
+        env=server_env(database_url, redis_url, 0),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@contextlib.contextmanager
+def gunicorn(
+    database_url: str, workers: int, threads: int, redis_url: str | None = None
+) -> Iterator[int]:
+    from list_views import _free_port
+
+    port = _free_port()
+    env = server_env(database_url, redis_url, port)
     log = open(ROOT / "test-output" / "bench-webhooks-gunicorn.log", "wb")
     process = subprocess.Popen(
         [
@@ -220,7 +261,17 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--redis-url", help="hand jobs to RQ (database is flushed)")
+    parser.add_argument(
+        "--worker", action="store_true", help="run an rq worker meanwhile"
+    )
     args = parser.parse_args()
+    if args.worker and not args.redis_url:
+        parser.error("--worker needs --redis-url")
+    if args.redis_url:
+        from redis import Redis
+
+        Redis.from_url(args.redis_url).flushdb()
     (ROOT / "test-output").mkdir(exist_ok=True)
 
     from list_views import throwaway_cluster
@@ -249,7 +300,9 @@ def main() -> None:
             response.read()
             return response.status == 200
 
-        with gunicorn(url, args.workers, args.threads) as port:
+        if args.worker:
+            stack.enter_context(rq_worker(url, args.redis_url))
+        with gunicorn(url, args.workers, args.threads, args.redis_url) as port:
             # Warm both routes so imports and pools are not measured.
             run(port, 1, trivial)
             confirmed, failed, paid_secs = run(port, args.seconds, pay)
@@ -263,6 +316,13 @@ def main() -> None:
             f"gunicorn {args.workers} workers x {args.threads} threads, "
             f"{SENDERS} concurrent senders, {args.seconds:.0f} s each"
         )
+        if not args.redis_url:
+            jobs = "invoice.paid job in-process, inside each request (no Redis)"
+        elif args.worker:
+            jobs = "jobs to RQ, one rq worker on this machine meanwhile"
+        else:
+            jobs = "jobs to RQ, no worker on this machine meanwhile"
+        print(f"  jobs              : {jobs}")
         print(f"  webhook ingestion : {pay_rate:8.1f} confirmed payments/s")
         print(f"                      ({confirmed} confirmed, {failed} not)")
         print(f"  trivial route     : {trivial_rate:8.1f} requests/s")
