@@ -24,7 +24,7 @@ The Painel's recovery figures live in :mod:`agnozys.services.recovery`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -420,59 +420,60 @@ def pareto(
     )
 
 
-class json_text(FunctionElement[str]):
-    """A JSON object as text, built by the database from ``key, value, ...``.
+Template = Callable[[list[str]], str]
 
-    Keys are :func:`json_key` literals; a boolean value goes through
-    :class:`json_bool` so both databases write ``true``/``false``.
+
+def sql_function(
+    name: str,
+    type_: Any,
+    doc: str,
+    postgresql: Template,
+    sqlite: Template | None = None,
+) -> Any:
+    """Define a SQL function written per dialect from its compiled arguments.
+
+    ``postgresql`` (also the default) and ``sqlite`` receive the
+    arguments as SQL text and return the expression; without ``sqlite``
+    the function exists on PostgreSQL only.
     """
+    function: Any = type(
+        name,
+        (FunctionElement,),
+        {"type": type_, "name": name, "inherit_cache": True, "__doc__": doc},
+    )
 
-    type = String()
-    name = "json_text"
-    inherit_cache = True
+    def write(template: Template) -> Callable[..., str]:
+        def compile_(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+            return template([compiler.process(c, **kw) for c in element.clauses])
 
+        return compile_
 
-@compiles(json_text)
-def _json_text_pg(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(json_build_object({compiler.process(element.clauses, **kw)}) AS TEXT)"
-
-
-@compiles(json_text, "sqlite")
-def _json_text_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
-
-
-class json_bool(FunctionElement[bool]):
-    """A boolean as a JSON ``true``/``false`` inside :class:`json_text`."""
-
-    type = Boolean()
-    name = "json_bool"
-    inherit_cache = True
+    compiles(function, *([] if sqlite else ["postgresql"]))(write(postgresql))
+    if sqlite:
+        compiles(function, "sqlite")(write(sqlite))
+    return function
 
 
-@compiles(json_bool)
-def _json_bool_pg(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)}) AS BOOLEAN)"
-
-
-@compiles(json_bool, "sqlite")
-def _json_bool_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
-    value = compiler.process(element.clauses, **kw)
-    return f"json(CASE WHEN ({value}) THEN 'true' ELSE 'false' END)"
-
-
-class comma_join(FunctionElement[str]):
-    """PostgreSQL aggregate: ``text, order`` joined with commas in that order."""
-
-    type = String()
-    name = "comma_join"
-    inherit_cache = True
-
-
-@compiles(comma_join, "postgresql")
-def _comma_join_pg(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
-    value, order = (compiler.process(c, **kw) for c in element.clauses)
-    return f"string_agg({value}, ',' ORDER BY {order})"
+json_text = sql_function(
+    "json_text",
+    String(),
+    "A JSON object as text from ``key, value, ...`` (keys: :func:`json_key`).",
+    lambda args: f"CAST(json_build_object({', '.join(args)}) AS TEXT)",
+    lambda args: f"json_object({', '.join(args)})",
+)
+json_bool = sql_function(
+    "json_bool",
+    Boolean(),
+    "A boolean that :data:`json_text` writes as ``true``/``false`` on both.",
+    lambda args: f"CAST(({args[0]}) AS BOOLEAN)",
+    lambda args: f"json(CASE WHEN ({args[0]}) THEN 'true' ELSE 'false' END)",
+)
+comma_join = sql_function(
+    "comma_join",
+    String(),
+    "PostgreSQL aggregate: ``text, order`` joined with commas in that order.",
+    lambda args: f"string_agg({args[0]}, ',' ORDER BY {args[1]})",
+)
 
 
 def json_key(name: str) -> Any:
