@@ -146,6 +146,35 @@ def test_api_accept_marks_invoice_paid_by_hand(api: Any, invoice: Invoice) -> No
     assert again.status_code == 409
 
 
+def test_api_reject_keeps_the_invoice_open_and_says_why(
+    api: Any, invoice: Invoice
+) -> None:
+    proof_id = upload(api, invoice, PDF, "recibo.pdf").json["id"]
+    path = f"/invoices/{invoice.public_id}/proofs/{proof_id}/reject"
+
+    missing = api.post(path, json={"reason": "  "})
+    assert missing.status_code == 422
+    assert missing.json["error"]["fields"]["reason"] == (
+        "Diga ao cliente por que o comprovante foi recusado."
+    )
+    response = api.post(path, json={"reason": "Valor não confere."})
+
+    assert response.status_code == 200
+    assert response.json == {
+        "id": proof_id,
+        "status": "rejected",
+        "reason": "Valor não confere.",
+    }
+    db.session.refresh(invoice)
+    assert invoice.status == InvoiceStatus.PENDING
+    rejected = [e for e in timeline(invoice) if e.type == "proof.rejected"]
+    assert [e.data["reason"] for e in rejected] == ["Valor não confere."]
+    assert rejected[0].actor.startswith("token:")
+    assert api.post(path, json={"reason": "De novo."}).status_code == 409
+    accept = f"/invoices/{invoice.public_id}/proofs/{proof_id}/accept"
+    assert api.post(accept).status_code == 409
+
+
 def test_api_proofs_of_another_organization_are_404(
     api: Any, other_api: Any, invoice: Invoice
 ) -> None:
@@ -153,6 +182,11 @@ def test_api_proofs_of_another_organization_are_404(
     assert upload(other_api, invoice, PDF, "x.pdf").status_code == 404
     response = other_api.post(f"/invoices/{invoice.public_id}/proofs/{proof_id}/accept")
     assert response.status_code == 404
+    rejected = other_api.post(
+        f"/invoices/{invoice.public_id}/proofs/{proof_id}/reject",
+        json={"reason": "Não é nosso."},
+    )
+    assert rejected.status_code == 404
 
 
 def test_paid_invoice_takes_no_more_proofs(api: Any, invoice: Invoice) -> None:

@@ -9,8 +9,8 @@ from flask import jsonify, request
 from ...auth import actor
 from ...services import invoices as invoice_service
 from ...services import proofs
-from . import OPENAPI_PATHS, OPENAPI_SCHEMAS, bp
-from .openapi import errors, json_content, path_id, ref
+from . import OPENAPI_PATHS, OPENAPI_SCHEMAS, body, bp
+from .openapi import errors, json_body, json_content, path_id, ref
 from .serializers import invoice_json
 
 
@@ -33,12 +33,25 @@ def accept_proof(id: str, proof_id: str) -> Any:
     return jsonify(invoice_json(invoice))
 
 
+@bp.post("/invoices/<id>/proofs/<proof_id>/reject")
+def reject_proof(id: str, proof_id: str) -> Any:
+    """Refuse a comprovante with the reason the customer will read."""
+    reason = body().get("reason")
+    proof = proofs.reject_proof(
+        id, proof_id, reason=reason if isinstance(reason, str) else "", actor=actor()
+    )
+    return jsonify(
+        {"id": proof.public_id, "status": proof.status.value, "reason": reason}
+    )
+
+
 OPENAPI_SCHEMAS["Proof"] = {
     "type": "object",
     "required": ["id", "status"],
     "properties": {
         "id": {"type": "string", "examples": ["prf_8k2m4q7rx1t9vz3a"]},
         "status": {"type": "string", "enum": ["pending", "accepted", "rejected"]},
+        "reason": {"type": "string", "description": "Por que foi recusado."},
     },
 }
 
@@ -88,6 +101,27 @@ OPENAPI_PATHS["/invoices/{id}/proofs/{proof_id}/accept"] = {
                 "content": json_content(ref("Invoice")),
             },
             **errors(401, 404, 409),
+        },
+    }
+}
+
+OPENAPI_PATHS["/invoices/{id}/proofs/{proof_id}/reject"] = {
+    "post": {
+        "summary": "Recusar comprovante, dizendo o motivo; a cobrança segue aberta.",
+        "parameters": [path_id(), path_id("proof_id")],
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string", "maxLength": 500}},
+            }
+        ),
+        "responses": {
+            "200": {
+                "description": "O comprovante, agora recusado.",
+                "content": json_content(ref("Proof")),
+            },
+            **errors(400, 401, 404, 409, 422),
         },
     }
 }
