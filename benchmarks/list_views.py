@@ -25,22 +25,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import os
-import shutil
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _common import (  # noqa: E402
+    Recorder,
+    explain_statements,
+    median_ms,
+    throwaway_cluster,
+    time_raw,
+    time_requests,
+)
 
 ORG = "Benchmark Cobranças"
 EMAIL = "bench@agnozys.test"
@@ -71,113 +72,6 @@ VIEWS = [
 
 
 # --- a throwaway PostgreSQL cluster ---------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pg_bin() -> Path:
-    for candidate in [
-        "/usr/lib/postgresql/15/bin",
-        *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True),
-    ]:
-        if Path(candidate, "initdb").exists():
-            return Path(candidate)
-    sys.exit("PostgreSQL server binaries not found (apt-get install postgresql)")
-
-
-@contextlib.contextmanager
-def throwaway_cluster(keep: bool) -> Iterator[str]:
-    """Start a private PostgreSQL cluster; yield its URL."""
-    pg = _pg_bin()
-    work = Path(tempfile.mkdtemp(prefix="agnozys-bench."))
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(work, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    data = work / "data"
-    subprocess.run(
-        [
-            *as_postgres,
-            str(pg / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    options = (
-        f"-p {port} -k {work} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off "
-        "-c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB "
-        "-c max_wal_size=4GB -c checkpoint_timeout=30min"
-    )
-    subprocess.run(
-        [
-            *as_postgres,
-            str(pg / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(work / "postgres.log"),
-            "-w",
-            "-o",
-            options,
-            "start",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run(
-        [
-            str(pg / "psql"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            "postgres",
-            "-q",
-            "-c",
-            "CREATE DATABASE agnozys_bench",
-        ],
-        check=True,
-    )
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/agnozys_bench"
-    try:
-        yield url
-    finally:
-        if keep:
-            print(
-                f"\nCluster kept running: {url}\n  data: {data}\n  stop: "
-                f"{' '.join(as_postgres)} {pg / 'pg_ctl'} -D {data} stop"
-            )
-        else:
-            subprocess.run(
-                [
-                    *as_postgres,
-                    str(pg / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-m",
-                    "immediate",
-                    "stop",
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-            shutil.rmtree(work, ignore_errors=True)
 
 
 # --- preparing the data ---------------------------------------------------------
@@ -217,66 +111,6 @@ def prepare(app: Any, customers: int, invoices: int) -> None:
 
 
 # --- measuring ------------------------------------------------------------------
-
-
-class Recorder:
-    """Keeps the SQL statements the app sends while recording is on."""
-
-    def __init__(self) -> None:
-        self.on = False
-        self.statements: list[tuple[str, Any]] = []
-
-    def __call__(
-        self,
-        conn: Any,
-        cursor: Any,
-        statement: str,
-        parameters: Any,
-        context: Any,
-        executemany: bool,
-    ) -> None:
-        if self.on:
-            self.statements.append((statement, parameters))
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
-def time_requests(
-    client: Any, url: str, headers: dict[str, str], expect: str, repeat: int
-) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        elapsed = time.perf_counter() - started
-        if response.status_code != 200 or expect.encode() not in response.data:
-            raise SystemExit(f"{url}: unexpected answer {response.status_code}")
-        samples.append(elapsed)
-    return samples
-
-
-def time_raw(
-    engine: Any, statements: list[tuple[str, Any]], repeat: int
-) -> list[float]:
-    """Run the captured statements on a bare DBAPI cursor, as the app did."""
-    samples = []
-    raw = engine.raw_connection()
-    try:
-        for _ in range(repeat):
-            cursor = raw.cursor()
-            started = time.perf_counter()
-            for statement, parameters in statements:
-                cursor.execute(statement, parameters)
-                if cursor.description is not None:
-                    cursor.fetchall()
-            samples.append(time.perf_counter() - started)
-            cursor.close()
-            raw.rollback()
-    finally:
-        raw.close()
-    return samples
 
 
 def measure(app: Any, repeat: int, explain: bool) -> list[dict[str, Any]]:
@@ -324,21 +158,6 @@ def measure(app: Any, repeat: int, explain: bool) -> list[dict[str, Any]]:
         if explain:
             explain_statements(engine, statements)
     return results
-
-
-def explain_statements(engine: Any, statements: list[tuple[str, Any]]) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for statement, parameters in statements:
-            if not statement.lstrip().upper().startswith("SELECT"):
-                continue
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-            plan = "\n".join("      " + r[0] for r in cursor.fetchall())
-            print("    " + " ".join(statement.split())[:160] + "\n" + plan)
-        raw.rollback()
-    finally:
-        raw.close()
 
 
 def report(results: list[dict[str, Any]], customers: int, invoices: int) -> None:

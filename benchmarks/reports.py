@@ -26,12 +26,20 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _common import (  # noqa: E402
+    Recorder,
+    drop_database,
+    ensure_database,
+    explain_statements,
+    time_raw,
+    time_requests,
+)
 
 ORG = "Benchmark Relatórios"
 EMAIL = "bench-relatorios@agnozys.test"
@@ -52,33 +60,6 @@ CASES = [
     ("Aging page", "/relatorios/aging", "Aging", False),
     ("Painel", "/painel/", "Painel", False),
 ]
-
-
-def ensure_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        found = conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"),
-            {"name": target.database},
-        ).first()
-        if not found:
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
-def drop_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def prepare(app: Any, customers: int, invoices: int) -> str:
@@ -122,69 +103,6 @@ def prepare(app: Any, customers: int, invoices: int) -> str:
                 text("VACUUM ANALYZE invoices")
             )
         return raw
-
-
-class Recorder:
-    """Keeps the SQL statements the app sends while recording is on."""
-
-    def __init__(self) -> None:
-        self.on = False
-        self.statements: list[tuple[str, Any]] = []
-
-    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any,
-                 context: Any, executemany: bool) -> None:  # fmt: skip
-        if self.on:
-            self.statements.append((statement, parameters))
-
-
-def time_requests(
-    client: Any, path: str, headers: dict[str, str], expect: str, repeat: int
-) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(path, headers=headers)
-        elapsed = time.perf_counter() - started
-        if response.status_code != 200 or expect.encode() not in response.data:
-            raise SystemExit(f"{path}: unexpected answer {response.status_code}")
-        samples.append(elapsed)
-    return samples
-
-
-def time_raw(
-    engine: Any, statements: list[tuple[str, Any]], repeat: int
-) -> list[float]:
-    """Run the captured statements on a bare DBAPI cursor, fetching every row."""
-    samples = []
-    raw = engine.raw_connection()
-    try:
-        for _ in range(repeat):
-            cursor = raw.cursor()
-            started = time.perf_counter()
-            for statement, parameters in statements:
-                cursor.execute(statement, parameters)
-                if cursor.description is not None:
-                    cursor.fetchall()
-            samples.append(time.perf_counter() - started)
-            cursor.close()
-            raw.rollback()
-    finally:
-        raw.close()
-    return samples
-
-
-def explain(engine: Any, statements: list[tuple[str, Any]]) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for statement, parameters in statements:
-            if "invoices" not in statement:
-                continue
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-            print("\n".join("      " + row[0] for row in cursor.fetchall()))
-        raw.rollback()
-    finally:
-        raw.close()
 
 
 def measure(
@@ -233,7 +151,7 @@ def measure(
             flush=True,
         )
         if show_plans:
-            explain(engine, statements)
+            explain_statements(engine, statements)
     return results
 
 

@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _common import free_port, throwaway_cluster  # noqa: E402
+
 SECRET = "benchmark-sandbox-secret-0123456789"
 AMOUNT = 15_000  # R$ 150,00, due in the future: no late charges
 SENDERS = 16
@@ -152,9 +154,7 @@ def rq_worker(database_url: str, redis_url: str) -> Iterator[None]:
 def gunicorn(
     database_url: str, workers: int, threads: int, redis_url: str | None = None
 ) -> Iterator[int]:
-    from list_views import _free_port
-
-    port = _free_port()
+    port = free_port()
     env = server_env(database_url, redis_url, port)
     log = open(ROOT / "test-output" / "bench-webhooks-gunicorn.log", "wb")
     process = subprocess.Popen(
@@ -273,8 +273,6 @@ def main() -> None:
 
         Redis.from_url(args.redis_url).flushdb()
     (ROOT / "test-output").mkdir(exist_ok=True)
-
-    from list_views import throwaway_cluster
 
     with contextlib.ExitStack() as stack:
         url = args.database_url or stack.enter_context(throwaway_cluster(False))
