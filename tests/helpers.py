@@ -6,7 +6,12 @@ of its own and two modules named ``conftest`` cannot both be imported.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -104,3 +109,29 @@ VALID_CNPJ = "11222333000181"
 
 def today(organization: Organization | None = None) -> date:
     return clock.today(organization.timezone if organization else None)
+
+
+@contextlib.contextmanager
+def fresh_database(tmp_dir: Path, prefix: str) -> Iterator[str]:
+    """Yield the URL of an empty database of the suite's kind, dropped after.
+
+    A new SQLite file under ``tmp_dir``, or on PostgreSQL a new database
+    named ``<prefix>_<random>`` beside ``AGNOZYS_TEST_DATABASE_URL``.
+    """
+    base = os.environ.get("AGNOZYS_TEST_DATABASE_URL")
+    if not base or not base.startswith("postgresql"):
+        yield "sqlite:///" + str(tmp_dir / f"{prefix}.sqlite3")
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -6,8 +6,6 @@ PostgreSQL database created beside ``AGNOZYS_TEST_DATABASE_URL``.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +13,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from helpers import fresh_database
+from sqlalchemy import inspect, text
 
 from agnozys import create_app
 from agnozys.extensions import db
@@ -27,20 +25,8 @@ IGNORED_TABLES = {"alembic_version"}
 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
-    base = os.environ.get("AGNOZYS_TEST_DATABASE_URL")
-    if not base or not base.startswith("postgresql"):
-        yield "sqlite:///" + str(tmp_path / "migrations.sqlite3")
-        return
-    name = "agnozys_migrations_" + secrets.token_hex(4)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(tmp_path, "agnozys_migrations") as url:
+        yield url
 
 
 @pytest.fixture

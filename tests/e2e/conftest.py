@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import fresh_database
 
 from agnozys.demo import DEMO_EMAIL, DEMO_PASSWORD
 
@@ -142,28 +142,6 @@ def _local_app(database_url: str) -> Any:
     )
 
 
-@contextlib.contextmanager
-def _fresh_database(tmp_dir: Path) -> Iterator[str]:
-    """Yield the URL of an empty database that only this server uses."""
-    base = os.environ.get("AGNOZYS_TEST_DATABASE_URL")
-    if not base or not base.startswith("postgresql"):
-        yield "sqlite:///" + str(tmp_dir / "live.sqlite3")
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = "agnozys_e2e_" + secrets.token_hex(4)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _server_env(database_url: str, base_url: str, tmp_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("REDIS_URL", "AGNOZYS_TEST_DATABASE_URL", "REDIS_TEST_URL"):
@@ -238,7 +216,7 @@ def live_server(
     url = f"http://127.0.0.1:{port}"
     SERVER_LOGS.mkdir(parents=True, exist_ok=True)
     log_path = SERVER_LOGS / f"{request.module.__name__.rsplit('.', 1)[-1]}.log"
-    with _fresh_database(tmp_dir) as database_url:
+    with fresh_database(tmp_dir, "agnozys_e2e") as database_url:
         env = _server_env(database_url, url, tmp_dir)
         _flask(env, "db", "upgrade")
         server = LiveServer(url=url, database_url=database_url, log_path=log_path)
