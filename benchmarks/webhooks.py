@@ -122,32 +122,32 @@ def server_env(database_url: str, redis_url: str | None, port: int) -> dict[str,
 
 
 @contextlib.contextmanager
+def background(
+    command: list[str], env: dict[str, str], log_name: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``python -m <command>`` from the repository, logging to test-output/."""
+    with open(ROOT / "test-output" / log_name, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *command],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@contextlib.contextmanager
 def rq_worker(database_url: str, redis_url: str) -> Iterator[None]:
     """One ``rq worker`` draining the jobs the webhooks enqueue."""
-    log = open(ROOT / "test-output" / "bench-webhooks-worker.log", "wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rq.cli",
-            "worker",
-            "-w",
-            "agnozys.worker.SimpleWorker",
-            "--url",
-            redis_url,
-            "agnozys",
-        ],
-        cwd=ROOT,
-        env=server_env(database_url, redis_url, 0),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    command = ["rq.cli", "worker", "-w", "agnozys.worker.SimpleWorker"]
+    env = server_env(database_url, redis_url, 0)
+    with background([*command, "--url", redis_url, "agnozys"], env, "bench-worker.log"):
         yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @contextlib.contextmanager
@@ -155,29 +155,10 @@ def gunicorn(
     database_url: str, workers: int, threads: int, redis_url: str | None = None
 ) -> Iterator[int]:
     port = free_port()
+    command = ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--threads", str(threads), "--log-level", "warning", "wsgi:app"]
     env = server_env(database_url, redis_url, port)
-    log = open(ROOT / "test-output" / "bench-webhooks-gunicorn.log", "wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with background(command, env, "bench-webhooks-gunicorn.log"):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -190,10 +171,6 @@ def gunicorn(
         else:
             raise RuntimeError("gunicorn did not start; see test-output/")
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def signed(charge: str) -> tuple[bytes, dict[str, str]]:
