@@ -146,7 +146,9 @@ def rq_worker(database_url: str, redis_url: str) -> Iterator[None]:
     """One ``rq worker`` draining the jobs the webhooks enqueue."""
     command = ["rq.cli", "worker", "-w", "agnozys.worker.SimpleWorker"]
     env = server_env(database_url, redis_url, 0)
-    with background([*command, "--url", redis_url, "agnozys"], env, "bench-worker.log"):
+    with background(
+        [*command, "--url", redis_url, "agnozys"], env, "bench-webhooks-worker.log"
+    ):
         yield
 
 
