@@ -376,12 +376,14 @@ def test_failed_send_is_retried_then_recorded_with_its_reason(
     assert events(invoice, "reminder.sent") == []
 
 
+@pytest.mark.parametrize("breaks", ["render", "template_values"])
 def test_one_failure_in_a_batch_does_not_hold_back_the_others(
     make_app: Callable[..., Flask],
     org: Organization,
     make_customer: Callable[..., Customer],
     make_invoice: Callable[..., Invoice],
     monkeypatch: pytest.MonkeyPatch,
+    breaks: str,
 ) -> None:
     names = ["Ana Boa", "Bruno Falha", "Carla Boa"]
     invoices = {
@@ -394,14 +396,24 @@ def test_one_failure_in_a_batch_does_not_hold_back_the_others(
         )
         for name in names
     }
+    # Rendering fails for one customer, or reading its invoice does.
     render = ladder.ladder_templates.render
+    read = ladder.template_values
 
-    def flaky(subject: str, body: str, values: dict[str, str]) -> Any:
+    def flaky_render(subject: str, body: str, values: dict[str, str]) -> Any:
         if values["cliente"] == "Bruno Falha":
             raise RuntimeError("modelo quebrado para este cliente")
         return render(subject, body, values)
 
-    monkeypatch.setattr(ladder.ladder_templates, "render", flaky)
+    def flaky_read(invoice: Invoice, today: date | None = None) -> dict[str, str]:
+        if invoice.customer.name == "Bruno Falha":
+            raise RuntimeError("modelo quebrado para este cliente")
+        return read(invoice, today)
+
+    if breaks == "render":
+        monkeypatch.setattr(ladder.ladder_templates, "render", flaky_render)
+    else:
+        monkeypatch.setattr(ladder, "template_values", flaky_read)
     batched = make_app(AGNOZYS_REMINDER_BATCH=10, AGNOZYS_REMINDER_RETRY_DELAYS="600")
     with batched.app_context():
         ladder.run_ladder()

@@ -273,10 +273,7 @@ def _hand_over(condition: ColumnElement[bool]) -> int:
         )
         jobs.enqueue_many_after_commit(
             "reminder.send_batch",
-            [
-                {"send_ids": taken[at : at + size]}
-                for at in range(0, len(taken), size)
-            ],
+            [{"send_ids": taken[at : at + size]} for at in range(0, len(taken), size)],
         )
         db.session.commit()
         total += len(taken)
@@ -488,6 +485,7 @@ def send_reminders(send_ids: list[int]) -> dict[int, str]:
 
     updates: list[dict[str, Any]] = []
     pending: list[_Pending] = []
+    failures: list[tuple[int, int, Exception]] = []
     # One round trip for everything the messages need.
     rows = db.session.execute(
         select(ReminderSend, Invoice, LadderStep)
@@ -506,6 +504,11 @@ def send_reminders(send_ids: list[int]) -> dict[int, str]:
             outcomes[send.id] = "skipped"
             log.info("Reminder %s: skipped, invoice %s %s", send.id, invoice.id, reason)
             continue
+        try:
+            values = template_values(invoice)
+        except Exception as exc:  # a bad row fails alone, not its batch
+            failures.append((send.id, claimed[send.id], exc))
+            continue
         pending.append(
             _Pending(
                 send_id=send.id,
@@ -520,7 +523,7 @@ def send_reminders(send_ids: list[int]) -> dict[int, str]:
                 recipient=send.recipient or "",
                 subject=step.subject,
                 body=step.body,
-                values=template_values(invoice),
+                values=values,
             )
         )
     # Nothing the notifiers do may ride on this transaction: end it, so a
@@ -528,7 +531,6 @@ def send_reminders(send_ids: list[int]) -> dict[int, str]:
     db.session.commit()
 
     events: list[dict[str, Any]] = []
-    failures: list[tuple[int, int, Exception]] = []
     for item in pending:
         try:
             rendered = ladder_templates.render(item.subject, item.body, item.values)
