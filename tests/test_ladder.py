@@ -436,6 +436,45 @@ def test_one_failure_in_a_batch_does_not_hold_back_the_others(
     assert send.last_error == "modelo quebrado para este cliente"
 
 
+def test_a_batch_out_of_time_hands_the_rest_to_a_new_job_without_using_attempts(
+    make_app: Callable[..., Flask],
+    org: Organization,
+    make_customer: Callable[..., Customer],
+    make_invoice: Callable[..., Invoice],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    invoices = [
+        make_invoice(
+            org,
+            make_customer(org, name=f"Cliente {n}", email=f"c{n}@example.com"),
+            due_in=0,
+        )
+        for n in range(3)
+    ]
+    batches: list[list[int]] = []
+    real = ladder.send_reminders
+
+    def counted(send_ids: list[int]) -> dict[int, str]:
+        batches.append(list(send_ids))
+        return real(send_ids)
+
+    monkeypatch.setattr(ladder, "send_reminders", counted)
+    # Every job is "out of time" after its first message.
+    monkeypatch.setattr(ladder, "BATCH_SECONDS", -1)
+    with make_app(AGNOZYS_REMINDER_BATCH=10).app_context():
+        ladder.run_ladder()
+        db.session.remove()
+
+    assert [len(batch) for batch in batches] == [3, 2, 1]
+    for invoice in invoices:
+        assert len(outbox(invoice)) == 1
+        [sent] = events(invoice, "reminder.sent")
+        assert sent.data["attempts"] == 1
+    with tenancy.unscoped():
+        rows = db.session.execute(select(ReminderSend)).scalars().all()
+    assert {(r.status, r.attempts) for r in rows} == {(ReminderStatus.SENT, 1)}
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

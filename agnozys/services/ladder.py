@@ -31,6 +31,7 @@ the outbox record it once.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -79,6 +80,9 @@ BATCH = 1000
 #: Reminders per send job (``AGNOZYS_REMINDER_BATCH``): a job claims, sends
 #: and records them together.
 SEND_BATCH = 100
+#: Seconds a send job spends offering messages before it hands the rest of
+#: its batch to a new job (well inside RQ's 180 s default job timeout).
+BATCH_SECONDS = 60
 DEFAULT_RETRY_DELAYS = (60, 300, 1800)
 DEFAULT_LEASE_SECONDS = 600
 CHANNEL_LABELS = {"email": "E-mail", "sms": "SMS"}
@@ -466,8 +470,9 @@ def _claim_sends(send_ids: list[int]) -> dict[int, int]:
 def send_reminders(send_ids: list[int]) -> dict[int, str]:
     """Send claimed reminders, a batch at a time; safe to run twice or concurrently.
 
-    Returns each id's outcome: ``sent``, ``skipped``, ``retry``, ``failed``
-    or ``not-claimable``. The batch costs a fixed number of round trips:
+    Returns each id's outcome: ``sent``, ``skipped``, ``retry``, ``failed``,
+    ``deferred`` (handed to a new job after :data:`BATCH_SECONDS`) or
+    ``not-claimable``. The batch costs a fixed number of round trips:
     one UPDATE claims every row, one SELECT reads what the messages need,
     the notifiers run, then one UPDATE and one INSERT record the sent and
     skipped rows and their timeline events in a single commit. A failed
@@ -531,7 +536,33 @@ def send_reminders(send_ids: list[int]) -> dict[int, str]:
     db.session.commit()
 
     events: list[dict[str, Any]] = []
-    for item in pending:
+    started = time.monotonic()
+    for index, item in enumerate(pending):
+        if index and time.monotonic() - started > BATCH_SECONDS:
+            # A slow provider (every send waiting out its timeout) must not
+            # run the job past RQ's timeout: hand the rest, their attempt
+            # not spent, to a new job.
+            rest = pending[index:]
+            updates.extend(
+                {
+                    "id": later.send_id,
+                    "status": ReminderStatus.QUEUED,
+                    "attempts": later.attempts - 1,
+                    "next_attempt_at": utcnow(),
+                }
+                for later in rest
+            )
+            jobs.enqueue_many_after_commit(
+                "reminder.send_batch", [{"send_ids": [r.send_id for r in rest]}]
+            )
+            for later in rest:
+                outcomes[later.send_id] = "deferred"
+            log.warning(
+                "Reminders: batch over %d s, %d handed to a new job",
+                BATCH_SECONDS,
+                len(rest),
+            )
+            break
         try:
             rendered = ladder_templates.render(item.subject, item.body, item.values)
             message = Message(
