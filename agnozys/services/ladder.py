@@ -19,9 +19,9 @@ stale ones it has already outgrown. Running a past day again is harmless.
 A send job claims its rows (``queued`` -> ``sending``), renders each
 step's template for the invoice as it is now, and calls the notifiers
 with an idempotency key per reminder. Success ends as ``sent`` with
-``reminder.sent`` on the invoice's timeline; a failure is retried after the delays in
-``AGNOZYS_REMINDER_RETRY_DELAYS`` and then ends as ``failed`` with
-``reminder.failed`` and the reason. A job that died mid-send (worker
+``reminder.sent`` on the invoice's timeline; a failure is retried after
+the delays in ``AGNOZYS_REMINDER_RETRY_DELAYS`` and then ends as
+``failed`` with ``reminder.failed`` and the reason. A job that died mid-send (worker
 crash) leaves its row ``sending``; once the lease
 (``AGNOZYS_REMINDER_LEASE_SECONDS``) has passed, the next sweep or
 :func:`recover_stalled` hands it over again, and the idempotency key lets
