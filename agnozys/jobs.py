@@ -51,32 +51,47 @@ def job(name: str) -> Callable[[F], F]:
     return register
 
 
-def enqueue_after_commit(
-    name: str, *, delay: timedelta | None = None, **kwargs: Any
-) -> None:
-    """Run job ``name`` with ``kwargs`` once the current transaction commits.
-
-    ``kwargs`` must be JSON values (ids, strings, numbers).
-    """
-    if name not in REGISTRY:
-        raise KeyError(f"unknown job {name!r}")
-    row = PendingJob(
-        name=name,
-        kwargs=kwargs,
-        not_before=utcnow() + delay if delay else None,
-    )
-    db.session.add(row)
-    db.session.info.setdefault(_PENDING_KEY, []).append(row)
-
-
 @dataclass(frozen=True)
 class _Planned:
-    """A pending-job row written in bulk, as the after-commit hook reads it."""
+    """A pending-job row already written, as the after-commit hook reads it."""
 
     id: int
     name: str
     kwargs: dict[str, Any]
     not_before: datetime | None = None
+
+
+_INSERT_ONE = insert(PendingJob.__table__).returning(PendingJob.__table__.c.id)
+
+
+def enqueue_after_commit(
+    name: str, *, delay: timedelta | None = None, **kwargs: Any
+) -> None:
+    """Run job ``name`` with ``kwargs`` once the current transaction commits.
+
+    ``kwargs`` must be JSON values (ids, strings, numbers). The row is
+    written at once, with one INSERT on the session's connection, rather
+    than left to the flush: it has no relationships to order.
+    """
+    if name not in REGISTRY:
+        raise KeyError(f"unknown job {name!r}")
+    not_before = utcnow() + delay if delay else None
+    row_id = (
+        db.session.connection()
+        .execute(
+            _INSERT_ONE,
+            {
+                "name": name,
+                "kwargs": kwargs,
+                "created_at": utcnow(),
+                "not_before": not_before,
+            },
+        )
+        .scalar_one()
+    )
+    db.session.info.setdefault(_PENDING_KEY, []).append(
+        _Planned(row_id, name, dict(kwargs), not_before)
+    )
 
 
 def enqueue_many_after_commit(name: str, kwargs_list: Sequence[dict[str, Any]]) -> None:
@@ -104,9 +119,19 @@ def enqueue_many_after_commit(name: str, kwargs_list: Sequence[dict[str, Any]]) 
 def _after_commit(session: Session) -> None:
     rows = session.info.pop(_PENDING_KEY, [])
     if rows and has_app_context():
-        current_app.extensions["agnozys_dispatch"](
+        hand_over(
             [(row.id, row.name, dict(row.kwargs), row.not_before) for row in rows]
         )
+
+
+def hand_over(batch: Batch) -> None:
+    """Dispatch pending-job rows whose transaction has just committed.
+
+    The after-commit hook does this for rows written through the session;
+    code that commits a row by other means (one autocommitted statement)
+    calls it itself.
+    """
+    current_app.extensions["agnozys_dispatch"](batch)
 
 
 def _after_rollback(session: Session, *_previous: Any) -> None:
@@ -177,40 +202,33 @@ def queue() -> Any:
 Batch = list[tuple[int, str, dict[str, Any], datetime | None]]
 
 
-def _dispatch_to_rq(batch: Batch) -> None:
-    rq_queue = queue()
-    done: list[int] = []
-    now = utcnow()
-    immediate = [row for row in batch if not (row[3] and row[3] > now)]
-    if len(immediate) > 1:
-        # Many at once (a bulk producer): one pipeline, not a round trip each.
-        from rq import Queue
+#: Set while a ``jobs.drain`` job is queued and has not started yet.
+WAKE_KEY = "agnozys:jobs:drain-queued"
+#: After this many seconds a lost drain job stops keeping others away.
+WAKE_TTL = 30
+#: Rows one drain claims and hands to RQ per transaction and pipeline.
+DRAIN_BATCH = 500
 
+
+def _dispatch_to_rq(batch: Batch) -> None:
+    """Hand committed rows to RQ: delayed ones at once, the rest by a drain.
+
+    A request does not enqueue its own jobs. It makes sure one ``jobs.drain``
+    job is queued (a ``SET NX`` in Redis, and an enqueue only when that key
+    was free), and the drain, on a worker, claims every waiting row in bulk
+    and enqueues their jobs through one pipeline per batch. Busy web
+    processes thus pay one Redis round trip per commit instead of an
+    enqueue and a DELETE, and nothing waits: a drain deletes the key before
+    it reads the table, so a row committed after that read wakes a new one.
+    """
+    now = utcnow()
+    delayed = [row for row in batch if row[3] and row[3] > now]
+    if len(delayed) < len(batch):
+        wake_drain()
+    done: list[int] = []
+    for row_id, name, kwargs, not_before in delayed:
         try:
-            with rq_queue.connection.pipeline() as pipe:
-                rq_queue.enqueue_many(
-                    [
-                        Queue.prepare_data(execute, args=(name, kwargs))
-                        for _, name, kwargs, _ in immediate
-                    ],
-                    pipeline=pipe,
-                )
-                pipe.execute()
-        except Exception:
-            log.warning(
-                "Jobs: could not enqueue %d, left for dispatch",
-                len(immediate),
-                exc_info=True,
-            )
-        else:
-            done.extend(row[0] for row in immediate)
-        batch = [row for row in batch if row not in immediate]
-    for row_id, name, kwargs, not_before in batch:
-        try:
-            if not_before and not_before > utcnow():
-                rq_queue.enqueue_at(not_before, execute, name, kwargs)
-            else:
-                rq_queue.enqueue(execute, name, kwargs)
+            queue().enqueue_at(not_before, execute, name, kwargs)
         except Exception:
             log.warning(
                 "Job %s: could not enqueue, left for dispatch", name, exc_info=True
@@ -218,6 +236,68 @@ def _dispatch_to_rq(batch: Batch) -> None:
             continue
         done.append(row_id)
     _forget(done)
+
+
+def wake_drain() -> None:
+    """Make sure a ``jobs.drain`` job will run after this moment."""
+    connection = queue().connection
+    try:
+        if connection.set(WAKE_KEY, 1, nx=True, ex=WAKE_TTL):
+            try:
+                queue().enqueue(execute, "jobs.drain", {})
+            except Exception:
+                connection.delete(WAKE_KEY)
+                raise
+    except Exception:
+        # The rows stay in the table: the next commit's wake, or the
+        # every-minute ``jobs.dispatch`` of agnozys/cron.py, hands them over.
+        log.warning("Jobs: could not wake the drain, left for dispatch", exc_info=True)
+
+
+@job("jobs.drain")
+def drain() -> int:
+    """Claim the committed, undelayed rows and enqueue their jobs; return how many.
+
+    Runs on a worker, woken by :func:`wake_drain`. Safe beside other drains
+    and :func:`dispatch_pending`: rows are claimed by a ``DELETE ...
+    RETURNING`` (skipping rows another drain holds, on PostgreSQL), and a
+    batch whose enqueue fails rolls back, its rows left for later.
+    """
+    from rq import Queue
+
+    rq_queue = queue()
+    rq_queue.connection.delete(WAKE_KEY)
+    table = PendingJob.__table__
+    total = 0
+    while True:
+        waiting = (
+            select(table.c.id)
+            .where(table.c.not_before.is_(None))
+            .order_by(table.c.id)
+            .limit(DRAIN_BATCH)
+        )
+        if db.engine.dialect.name == "postgresql":
+            waiting = waiting.with_for_update(skip_locked=True)
+        with Session(db.engine) as session, session.begin():
+            rows = session.execute(
+                delete(table)
+                .where(table.c.id.in_(waiting.scalar_subquery()))
+                .returning(table.c.name, table.c.kwargs)
+            ).all()
+            if rows:
+                with rq_queue.connection.pipeline() as pipe:
+                    rq_queue.enqueue_many(
+                        [
+                            Queue.prepare_data(execute, args=(name, dict(kwargs)))
+                            for name, kwargs in rows
+                        ],
+                        pipeline=pipe,
+                    )
+                    pipe.execute()
+        total += len(rows)
+        if len(rows) < DRAIN_BATCH:
+            log.debug("Jobs: drain handed %d jobs to RQ", total)
+            return total
 
 
 def _dispatch_in_process(batch: Batch) -> None:

@@ -225,3 +225,19 @@ def overdue_invoice(
     """R$ 1.000,00 due 40 days ago, the DOMAIN.md example."""
     customer = make_customer(org, name="Maria Devedora", document=VALID_CPFS[0])
     return make_invoice(org, customer, amount=100_000, due_in=-40)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database, empty before and after the test."""
+    url = os.environ.get("REDIS_TEST_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("REDIS_TEST_URL is not set in CI")
+        pytest.skip("REDIS_TEST_URL not set (a real Redis is needed)")
+    from redis import Redis
+
+    connection = Redis.from_url(url)
+    connection.flushdb()
+    yield url
+    connection.flushdb()

@@ -95,3 +95,92 @@ def test_row_stays_when_redis_refuses_the_job(make_app: Any) -> None:
         assert jobs.dispatch_pending() == 0
         assert pending_count() == 1
     assert RAN == []
+
+
+def rq_jobs(redis_url: str) -> list[tuple[str, dict[str, Any]]]:
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
+    return [(job.args[0], job.args[1]) for job in queue.jobs]
+
+
+def take_first_job(redis_url: str) -> tuple[str, dict[str, Any]]:
+    """Remove the queue's first job and return it, as a worker would."""
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
+    job = queue.jobs[0]
+    job.delete()
+    return job.args[0], job.args[1]
+
+
+@pytest.mark.redis
+def test_commits_wake_one_drain_that_hands_every_job_to_rq(
+    make_app: Any, redis_url: str
+) -> None:
+    from helpers import _reset_schema
+
+    app = make_app(REDIS_URL=redis_url)
+    _reset_schema(app)
+    with app.app_context():
+        for n in range(3):
+            jobs.enqueue_after_commit("test.remember", n=n)
+            db.session.commit()
+
+        # Three commits, one drain queued; the rows wait for it.
+        assert rq_jobs(redis_url) == [("jobs.drain", {})]
+        assert pending_count() == 3
+
+        assert jobs.execute(*take_first_job(redis_url)) == 3
+        assert pending_count() == 0
+        assert rq_jobs(redis_url) == [("test.remember", {"n": n}) for n in range(3)]
+        while rq_jobs(redis_url):
+            jobs.execute(*take_first_job(redis_url))
+    assert RAN == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+@pytest.mark.redis
+def test_a_commit_after_the_drain_started_wakes_another(
+    make_app: Any, redis_url: str
+) -> None:
+    from helpers import _reset_schema
+
+    app = make_app(REDIS_URL=redis_url)
+    _reset_schema(app)
+    with app.app_context():
+        jobs.enqueue_after_commit("test.remember", n=1)
+        db.session.commit()
+        drain = take_first_job(redis_url)
+        assert jobs.execute(*drain) == 1
+        take_first_job(redis_url)  # the n=1 job
+
+        # The drain has run: the next commit must not wait for it.
+        jobs.enqueue_after_commit("test.remember", n=2)
+        db.session.commit()
+        assert rq_jobs(redis_url) == [("jobs.drain", {})]
+        assert jobs.execute(*take_first_job(redis_url)) == 1
+        assert rq_jobs(redis_url) == [("test.remember", {"n": 2})]
+
+
+@pytest.mark.redis
+def test_drain_leaves_delayed_jobs_to_the_scheduler(
+    make_app: Any, redis_url: str
+) -> None:
+    from helpers import _reset_schema
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    app = make_app(REDIS_URL=redis_url)
+    _reset_schema(app)
+    with app.app_context():
+        jobs.enqueue_after_commit("test.remember", delay=timedelta(hours=1), n=7)
+        db.session.commit()
+        # Handed to RQ's scheduler at once, no drain needed.
+        assert rq_jobs(redis_url) == []
+        assert pending_count() == 0
+        queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
+        [scheduled] = ScheduledJobRegistry(queue=queue).get_job_ids()
+        assert queue.fetch_job(scheduled).args == ("test.remember", {"n": 7})

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +31,6 @@ from agnozys.services import ladder
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    url = os.environ.get("REDIS_TEST_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("REDIS_TEST_URL is not set in CI")
-        pytest.skip("REDIS_TEST_URL not set (a real Redis is needed)")
-    from redis import Redis
-
-    connection = Redis.from_url(url)
-    connection.flushdb()
-    yield url
-    connection.flushdb()
 
 
 @pytest.fixture
