@@ -241,6 +241,87 @@ def test_payment_dated_yesterday_is_checked_against_yesterdays_amount(
     assert overdue_invoice.status == InvoiceStatus.PAID
 
 
+def settled_record(client: Any, invoice: Invoice, amount: str) -> dict[str, Any]:
+    """Pay ``invoice`` by webhook; return what the payment left behind."""
+    version = invoice.version
+    seen: list[int] = []
+    PAID_HANDLERS.append(lambda inv: seen.append(inv.id))
+    try:
+        payload = event(invoice.gateway_charge_id, amount=amount, event_id="evt_x")
+        response = deliver(client, payload)
+    finally:
+        PAID_HANDLERS.pop()
+    assert response.status_code == 200
+    db.session.refresh(invoice)
+    [payment] = payments()
+    with tenancy.unscoped():
+        [received] = db.session.execute(
+            select(Event).where(
+                Event.invoice_id == invoice.id, Event.type == "payment.received"
+            )
+        ).scalars()
+    return {
+        "answer": response.json["payments"][0]["id"] == payment.public_id,
+        "invoice": (
+            invoice.status,
+            invoice.version - version,
+            invoice.fine_settled,
+            invoice.payment_method,
+        ),
+        "payment": (
+            payment.status.value,
+            payment.organization_id == invoice.organization_id,
+            payment.invoice_id == invoice.id,
+            payment.amount == payment.expected_amount == invoice.paid_amount,
+            payment.method,
+            payment.raw["id"],
+            payment.received_at is not None,
+        ),
+        "event": (
+            received.actor,
+            received.customer_id == invoice.customer_id,
+            sorted(received.data),
+            received.data["payment_id"] == payment.public_id,
+        ),
+        "paid job ran": seen == [invoice.id],
+    }
+
+
+def test_on_time_and_late_payments_leave_the_same_record(
+    client: Any, invoice: Invoice, overdue_invoice: Invoice
+) -> None:
+    # On PostgreSQL the on-time payment takes the one-statement path and
+    # the late one the general path: users must not tell them apart.
+    on_time = settled_record(client, invoice, "1000.00")
+    with tenancy.unscoped():
+        db.session.execute(Payment.__table__.delete())
+        db.session.commit()
+    late = settled_record(client, overdue_invoice, "1033.33")
+    assert on_time == late
+    assert on_time["invoice"] == (InvoiceStatus.PAID, 1, True, "sandbox")
+    assert invoice.paid_amount == 100_000
+    assert overdue_invoice.paid_amount == 103_333
+    assert on_time["paid job ran"] and on_time["answer"]
+
+
+def test_on_time_payment_must_include_frozen_charges(
+    client: Any, org: Any, make_customer: Any, make_invoice: Any
+) -> None:
+    rescheduled = make_invoice(
+        org, make_customer(org), amount=100_000, due_in=5, frozen_fine=2_000
+    )
+    charge = rescheduled.gateway_charge_id
+    deliver(client, event(charge, amount="1000.00", event_id="evt_principal"))
+    db.session.refresh(rescheduled)
+    assert rescheduled.status == InvoiceStatus.PENDING
+    deliver(client, event(charge, amount="1020.00", event_id="evt_all"))
+    db.session.refresh(rescheduled)
+    assert rescheduled.status == InvoiceStatus.PAID
+    assert (rescheduled.frozen_fine, rescheduled.paid_amount) == (2_000, 102_000)
+    flags = sorted(str(p.flag_reason) for p in payments())
+    assert flags == ["None", "wrong_amount"]
+
+
 @pytest.mark.postgres
 def test_same_event_twenty_times_concurrently_is_one_payment(
     app: Any, invoice: Invoice, is_postgres: bool
@@ -325,3 +406,35 @@ def test_two_different_events_for_one_invoice_at_once_pay_it_once(
     db.session.expire_all()
     reasons = [p.flag_reason.value for p in payments() if p.flag_reason]
     assert reasons == ["invoice_paid"] * 7
+
+
+def test_on_time_statement_settles_once_and_only_on_postgres(
+    app: Any, invoice: Invoice, is_postgres: bool
+) -> None:
+    from agnozys.hookspecs import PaymentEvent
+    from agnozys.services import on_time
+
+    def paying(event_id: str, amount: int = 100_000) -> PaymentEvent:
+        return PaymentEvent(
+            event_id=event_id,
+            charge_id=invoice.gateway_charge_id,
+            amount=amount,
+            paid_at=datetime.now(UTC),
+            gateway="sandbox",
+            raw={"id": event_id},
+        )
+
+    # A wrong amount matches nothing: left to the general path.
+    assert on_time.settle(paying("evt_a", amount=99_999)) is None
+    payment = on_time.settle(paying("evt_b"))
+    if not is_postgres:
+        assert payment is None
+        return
+    assert payment is not None and payment.status.value == "confirmed"
+    db.session.refresh(invoice)
+    assert invoice.status == InvoiceStatus.PAID
+    # The same event again, or another one for the paid invoice: nothing.
+    assert on_time.settle(paying("evt_b")) is None
+    assert on_time.settle(paying("evt_c")) is None
+    assert [p.event_id for p in payments()] == ["evt_b"]
+    assert events_of(invoice).count("payment.received") == 1
