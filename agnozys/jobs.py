@@ -2,12 +2,14 @@
 
 Services never call RQ. They call :func:`enqueue_after_commit`, which
 writes a :class:`~agnozys.models.PendingJob` row in the business
-transaction. After the commit the row is handed to RQ (or run at once
-in-process) and deleted; after a rollback it never existed. A crash in
-between leaves the row for :func:`dispatch_pending` (``flask jobs
-dispatch``, also scheduled by ``rq cron``), so every committed change gets
-its job and no rolled-back change does. Jobs are therefore at-least-once
-and must be safe to run twice.
+transaction; after a rollback it never existed. After the commit the row
+is run at once in-process, or, with Redis, claimed and handed to RQ by a
+``jobs.drain`` job that the commit wakes (see :func:`_dispatch_to_rq`);
+either way it is deleted once handed over. A crash in between leaves the
+row for :func:`dispatch_pending` (``flask jobs dispatch``, also scheduled
+by ``rq cron``), so every committed change gets its job and no rolled-back
+change does. Jobs are therefore at-least-once and must be safe to run
+twice.
 
 Job functions are plain functions taking ids and plain values, registered
 with :func:`job` under a stable name.
