@@ -12,8 +12,9 @@ turns the SMS channel off, so the day holds 50,000 reminders. Then:
 2. the whole sweep (``run_ladder``: claim, hand 50,000 jobs to Redis) in
    a subprocess of its own: seconds and peak RSS (``ru_maxrss``);
 3. two ``rq worker`` processes (``agnozys.worker.SimpleWorker``) with the
-   ``outbox`` notifier for ``--worker-seconds``: reminders recorded per
-   second (goal >= 1,000) and each worker's peak RSS.
+   ``outbox`` notifier, until every reminder is recorded or
+   ``--worker-seconds`` pass: reminders recorded per second (goal >= 1,000)
+   and each worker's peak RSS.
 
 The peak memory of the sweep and of a worker must not grow from 100,000
 to 1,000,000 invoices.
@@ -223,6 +224,13 @@ def child_env(url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
+def running(process: subprocess.Popen[Any]) -> bool:
+    """Whether a child still runs, without reaping it (``wait_rss`` does)."""
+    return (
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    )
+
+
 def wait_rss(process: subprocess.Popen[Any]) -> int:
     """Reap a child and return its peak RSS in MiB."""
     _, _, usage = os.wait4(process.pid, 0)
@@ -255,8 +263,19 @@ def outbox_count(url: str) -> int:
 
 
 def run_workers(
-    url: str, redis_url: str, count: int, seconds: float, worker_class: str
+    url: str,
+    redis_url: str,
+    count: int,
+    seconds: float,
+    worker_class: str,
+    expected: int,
 ) -> dict[str, Any]:
+    """Run ``count`` long-lived workers until ``expected`` messages or ``seconds``.
+
+    The workers are not ``--burst``: a burst worker that starts while the
+    queue holds only the ``jobs.drain`` job that hands the sweep's rows to
+    RQ finds nothing to take and exits, and production workers stay up.
+    """
     env = child_env(url, redis_url)
     log = open(ROOT / "instance" / "ladder-bench-workers.log", "w")  # noqa: SIM115
     workers = [
@@ -270,7 +289,6 @@ def run_workers(
                 worker_class,
                 "--url",
                 redis_url,
-                "--burst",
                 "--logging_level",
                 "WARNING",
                 "agnozys",
@@ -289,11 +307,13 @@ def run_workers(
         time.sleep(0.2)
     start_count, started = outbox_count(url), time.monotonic()
     end = started + seconds
-    while time.monotonic() < end and any(w.poll() is None for w in workers):
-        time.sleep(0.5)
+    done = start_count
+    while time.monotonic() < end and done < expected and any(map(running, workers)):
+        time.sleep(0.2)
+        done = outbox_count(url)
     done, elapsed = outbox_count(url), time.monotonic() - started
     for worker in workers:
-        if worker.poll() is None:
+        if running(worker):
             worker.send_signal(signal.SIGTERM)
     rss = [wait_rss(worker) for worker in workers]
     log.close()
@@ -341,7 +361,12 @@ def main() -> None:
             flush=True,
         )
         work = run_workers(
-            url, args.redis_url, args.workers, args.worker_seconds, args.worker_class
+            url,
+            args.redis_url,
+            args.workers,
+            args.worker_seconds,
+            args.worker_class,
+            sweep["claimed"],
         )
         print(
             f"  {args.workers} workers: {work['recorded']:,} reminders recorded in "

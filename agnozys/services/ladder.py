@@ -246,35 +246,39 @@ def claim(day: date, today: date, timezone: str) -> int:
 
 
 def _hand_over(condition: ColumnElement[bool]) -> int:
-    """Give each row matching ``condition`` a send job, in batches; commit each."""
+    """Give each row matching ``condition`` a send job, in batches; commit each.
+
+    One statement per batch picks and marks the rows (``UPDATE ... WHERE id
+    IN (SELECT ... LIMIT)``): the database walks its index once, rather than
+    matching every candidate against a list of a thousand ids sent back to
+    it. On PostgreSQL the pick skips rows a concurrent sweep has locked, so
+    two sweeps share the work instead of waiting on each other.
+    """
     total = 0
     size = send_batch()
     while True:
-        now = utcnow()
-        ids = (
-            db.session.execute(
-                select(ReminderSend.id)
-                .where(condition)
-                .order_by(ReminderSend.id)
-                .limit(BATCH)
-            )
-            .scalars()
-            .all()
+        pick = (
+            select(ReminderSend.id)
+            .where(condition)
+            .order_by(ReminderSend.id)
+            .limit(BATCH)
         )
-        if not ids:
-            return total
-        # Only the rows this UPDATE changed are ours: a concurrent sweep
-        # that read the same ids gets the others.
-        taken = (
+        if db.engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        taken = sorted(
             db.session.execute(
                 update(ReminderSend)
-                .where(ReminderSend.id.in_(ids), condition)
-                .values(next_attempt_at=now)
+                .where(ReminderSend.id.in_(pick.scalar_subquery()))
+                .values(next_attempt_at=utcnow())
                 .returning(ReminderSend.id)
+                .execution_options(synchronize_session=False)
             )
             .scalars()
             .all()
         )
+        if not taken:
+            db.session.commit()
+            return total
         jobs.enqueue_many_after_commit(
             "reminder.send_batch",
             [{"send_ids": taken[at : at + size]} for at in range(0, len(taken), size)],
