@@ -13,7 +13,7 @@ Usage::
 
     python benchmarks/webhooks.py                      # throwaway cluster
     python benchmarks/webhooks.py --database-url postgresql+psycopg://...
-    python benchmarks/webhooks.py --seconds 20 --workers 2 --threads 8
+    python benchmarks/webhooks.py --seconds 20 --workers 2 --threads 8  # default 4 x 4
 
 With ``--database-url`` the database should be empty (``flask db upgrade``
 is run on it). Without ``--redis-url`` the ``invoice.paid`` job runs
@@ -238,8 +238,8 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--invoices", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--redis-url", help="hand jobs to RQ (database is flushed)")
     parser.add_argument(
         "--worker", action="store_true", help="run an rq worker meanwhile"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import UTC, datetime
 
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 # Crockford-style alphabet without look-alike characters.
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+# base32 writes 5 bits per character; map its letters onto ours.
+_FROM_BASE32 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 
 
 def public_id(prefix: str) -> str:
@@ -19,7 +22,10 @@ def public_id(prefix: str) -> str:
     Ids never count anything, so one organization cannot infer another's
     volume from them.
     """
-    return prefix + "_" + "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    # Ten random bytes are exactly sixteen base32 characters, no padding:
+    # one call to the OS instead of one per character.
+    token = base64.b32encode(secrets.token_bytes(10)).translate(_FROM_BASE32)
+    return f"{prefix}_{token.decode()}"
 
 
 def utcnow() -> datetime:
