@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from .. import clock, fees, jobs, money, validation
 from ..extensions import db
@@ -27,7 +27,8 @@ class Figures:
     amount_due: int
 
 
-def terms(invoice: Invoice) -> fees.Terms:
+def terms(invoice: Invoice | Row[*tuple[Any, ...]]) -> fees.Terms:
+    """The late-charge terms of an invoice, or of a row with its columns."""
     return fees.Terms(
         principal=invoice.amount,
         fine_bp=invoice.fine_bp,

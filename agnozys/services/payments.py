@@ -128,18 +128,6 @@ _INSERT_PAYMENT = {
 }
 
 
-def _row_terms(row: Any) -> fees.Terms:
-    return fees.Terms(
-        principal=row.amount,
-        fine_bp=row.fine_bp,
-        interest_bp=row.interest_bp,
-        due_date=row.due_date,
-        frozen_fine=row.frozen_fine,
-        frozen_interest=row.frozen_interest,
-        fine_settled=row.fine_settled,
-    )
-
-
 def record_payment(event: PaymentEvent) -> tuple[Payment, bool]:
     """Record a gateway's payment event and settle its invoice; commits.
 
@@ -180,7 +168,7 @@ def _record_once(event: PaymentEvent) -> tuple[Payment, bool] | None:
         reason = FlagReason.INVOICE_PAID
     else:
         day = clock.local(event.paid_at, invoice.timezone).date()
-        expected = invoice.amount + fees.charges_on(_row_terms(invoice), day).total
+        expected = invoice.amount + fees.charges_on(terms(invoice), day).total
         if event.amount != expected:
             reason = FlagReason.WRONG_AMOUNT
 
@@ -247,7 +235,7 @@ def _record_once(event: PaymentEvent) -> tuple[Payment, bool] | None:
             _SETTLE_INVOICE,
             {
                 **paid_values(
-                    _row_terms(invoice),
+                    terms(invoice),
                     invoice.timezone,
                     amount=event.amount,
                     paid_at=event.paid_at,
