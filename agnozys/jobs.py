@@ -121,9 +121,7 @@ def enqueue_many_after_commit(name: str, kwargs_list: Sequence[dict[str, Any]]) 
 def _after_commit(session: Session) -> None:
     rows = session.info.pop(_PENDING_KEY, [])
     if rows and has_app_context():
-        hand_over(
-            [(row.id, row.name, dict(row.kwargs), row.not_before) for row in rows]
-        )
+        hand_over([(row.id, row.name, row.kwargs, row.not_before) for row in rows])
 
 
 def hand_over(batch: Batch) -> None:
@@ -242,11 +240,12 @@ def _dispatch_to_rq(batch: Batch) -> None:
 
 def wake_drain() -> None:
     """Make sure a ``jobs.drain`` job will run after this moment."""
-    connection = queue().connection
+    rq_queue = queue()
+    connection = rq_queue.connection
     try:
         if connection.set(WAKE_KEY, 1, nx=True, ex=WAKE_TTL):
             try:
-                queue().enqueue(execute, "jobs.drain", {})
+                rq_queue.enqueue(execute, "jobs.drain", {})
             except Exception:
                 connection.delete(WAKE_KEY)
                 raise

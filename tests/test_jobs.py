@@ -97,34 +97,39 @@ def test_row_stays_when_redis_refuses_the_job(make_app: Any) -> None:
     assert RAN == []
 
 
-def rq_jobs(redis_url: str) -> list[tuple[str, dict[str, Any]]]:
+def rq_queue(redis_url: str) -> Any:
     from redis import Redis
     from rq import Queue
 
-    queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
-    return [(job.args[0], job.args[1]) for job in queue.jobs]
+    return Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
+
+
+def rq_jobs(redis_url: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(job.args[0], job.args[1]) for job in rq_queue(redis_url).jobs]
 
 
 def take_first_job(redis_url: str) -> tuple[str, dict[str, Any]]:
     """Remove the queue's first job and return it, as a worker would."""
-    from redis import Redis
-    from rq import Queue
-
-    queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
-    job = queue.jobs[0]
+    job = rq_queue(redis_url).jobs[0]
     job.delete()
     return job.args[0], job.args[1]
 
 
-@pytest.mark.redis
-def test_commits_wake_one_drain_that_hands_every_job_to_rq(
-    make_app: Any, redis_url: str
-) -> None:
+@pytest.fixture
+def rq_app(make_app: Any, redis_url: str) -> Any:
+    """An app that hands its jobs to the test Redis, on a fresh schema."""
     from helpers import _reset_schema
 
     app = make_app(REDIS_URL=redis_url)
     _reset_schema(app)
-    with app.app_context():
+    return app
+
+
+@pytest.mark.redis
+def test_commits_wake_one_drain_that_hands_every_job_to_rq(
+    rq_app: Any, redis_url: str
+) -> None:
+    with rq_app.app_context():
         for n in range(3):
             jobs.enqueue_after_commit("test.remember", n=n)
             db.session.commit()
@@ -143,13 +148,9 @@ def test_commits_wake_one_drain_that_hands_every_job_to_rq(
 
 @pytest.mark.redis
 def test_a_commit_after_the_drain_started_wakes_another(
-    make_app: Any, redis_url: str
+    rq_app: Any, redis_url: str
 ) -> None:
-    from helpers import _reset_schema
-
-    app = make_app(REDIS_URL=redis_url)
-    _reset_schema(app)
-    with app.app_context():
+    with rq_app.app_context():
         jobs.enqueue_after_commit("test.remember", n=1)
         db.session.commit()
         drain = take_first_job(redis_url)
@@ -166,21 +167,16 @@ def test_a_commit_after_the_drain_started_wakes_another(
 
 @pytest.mark.redis
 def test_drain_leaves_delayed_jobs_to_the_scheduler(
-    make_app: Any, redis_url: str
+    rq_app: Any, redis_url: str
 ) -> None:
-    from helpers import _reset_schema
-    from redis import Redis
-    from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
-    app = make_app(REDIS_URL=redis_url)
-    _reset_schema(app)
-    with app.app_context():
+    with rq_app.app_context():
         jobs.enqueue_after_commit("test.remember", delay=timedelta(hours=1), n=7)
         db.session.commit()
         # Handed to RQ's scheduler at once, no drain needed.
         assert rq_jobs(redis_url) == []
         assert pending_count() == 0
-        queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
+        queue = rq_queue(redis_url)
         [scheduled] = ScheduledJobRegistry(queue=queue).get_job_ids()
         assert queue.fetch_job(scheduled).args == ("test.remember", {"n": 7})

@@ -24,11 +24,12 @@ from typing import Any
 
 import psycopg
 
-from .. import clock, jobs, money
+from .. import clock, jobs
 from ..extensions import db
 from ..hookspecs import PaymentEvent
 from ..models import public_id, utcnow
 from ..models.payments import Payment, PaymentStatus
+from . import timeline
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,12 @@ def settle(event: PaymentEvent) -> Payment | None:
         "raw": json.dumps(event.raw),
         "actor": f"gateway:{event.gateway}",
         "data": json.dumps(
-            {
-                "amount": money.to_api(event.amount),
-                "method": event.gateway,
-                "paid_at": event.paid_at.isoformat(),
-                "payment_id": payment_public_id,
-                "event_id": event.event_id,
-            }
+            timeline.paid_event_data(
+                event.amount,
+                event.paid_at,
+                event.gateway,
+                {"payment_id": payment_public_id, "event_id": event.event_id},
+            )
         ),
     }
     raw = db.engine.raw_connection()

@@ -72,18 +72,6 @@ def paid_values(
     }
 
 
-def paid_event_data(
-    amount: int, paid_at: datetime, method: str, data: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Return the ``payment.received`` timeline data."""
-    return {
-        "amount": money.to_api(amount),
-        "method": method,
-        "paid_at": paid_at.isoformat(),
-        **(data or {}),
-    }
-
-
 _INVOICES = Invoice.__table__
 _LOCKED_COLUMNS = [
     _INVOICES.c[name]
@@ -254,7 +242,7 @@ def _record_once(event: PaymentEvent) -> tuple[Payment, bool] | None:
             "payment.received",
             actor=actor,
             invoice=invoice,
-            data=paid_event_data(
+            data=timeline.paid_event_data(
                 event.amount,
                 event.paid_at,
                 event.gateway,
@@ -317,7 +305,7 @@ def mark_paid(
         "payment.received",
         actor=actor,
         invoice=invoice,
-        data=paid_event_data(amount, paid_at, method, data),
+        data=timeline.paid_event_data(amount, paid_at, method, data),
     )
     jobs.enqueue_after_commit("invoice.paid", invoice_id=invoice.id)
     log.info("Invoice %s: paid %s by %s", invoice.public_id, amount, method)

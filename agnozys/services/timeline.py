@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import insert as sql_insert
 
+from .. import money
 from ..extensions import db
 from ..models import Event, Invoice, utcnow
 
@@ -70,3 +72,15 @@ def insert(
             "data": data,
         },
     )
+
+
+def paid_event_data(
+    amount: int, paid_at: datetime, method: str, data: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Return the data of a ``payment.received`` event, whichever path paid."""
+    return {
+        "amount": money.to_api(amount),
+        "method": method,
+        "paid_at": paid_at.isoformat(),
+        **(data or {}),
+    }
