@@ -84,8 +84,15 @@ def can_edit() -> bool:
     return bool(current_user.is_authenticated and current_user.can(Role.AGENT))
 
 
+#: Blueprints whose requests never act as a signed-in staff member: the API
+#: authenticates by token, and a gateway's webhook is scoped by its charge.
+#: Loading a staff session there would only cost time (and could scope a
+#: webhook to the organization of whoever's browser sent it).
+_NOT_STAFF = frozenset({"api", "webhooks"})
+
+
 def _scope_staff_request() -> None:
-    if request.blueprint == "api":
+    if request.blueprint in _NOT_STAFF:
         return
     if current_user.is_authenticated:
         g.tenancy_token = tenancy.activate(current_user.organization_id)
