@@ -16,11 +16,19 @@ import logging
 import os
 from typing import Any
 
+from rq.worker import BaseWorker
 from rq.worker import SimpleWorker as RqSimpleWorker
 from rq.worker import Worker as RqWorker
 
 log = logging.getLogger(__name__)
 _forked_hook_installed = False
+
+#: How long the thread listening for worker commands (``rq`` suspend,
+#: kill-horse) may block before it looks whether it should stop. RQ gives
+#: it 60 s, and redis-py's ``PubSubWorkerThread.stop()`` waits for it
+#: without a limit: a worker told to stop while that thread sat between
+#: messages took up to a minute to exit (seen in benchmarks/webhooks.py).
+COMMAND_POLL_SECONDS = 1.0
 
 
 def _forget_parent_connections() -> None:
@@ -46,12 +54,29 @@ def preload() -> None:
         _forked_hook_installed = True
 
 
+def _listen_for_commands(worker: BaseWorker) -> None:
+    """Subscribe ``worker`` to its command channel, as RQ does, polling often."""
+    worker.log.info(
+        "Worker %s: listening on %s", worker.name, worker.pubsub_channel_name
+    )
+    worker.pubsub = worker.connection.pubsub()
+    worker.pubsub.subscribe(**{worker.pubsub_channel_name: worker.handle_payload})
+    worker.pubsub_thread = worker.pubsub.run_in_thread(  # type: ignore[assignment]
+        sleep_time=COMMAND_POLL_SECONDS,
+        daemon=True,
+        exception_handler=worker._pubsub_exception_handler,
+    )
+
+
 class Worker(RqWorker):
     """RQ's forking worker, with the app built before the first fork."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         preload()
+
+    def subscribe(self) -> None:
+        _listen_for_commands(self)
 
 
 class SimpleWorker(RqSimpleWorker):
@@ -60,3 +85,6 @@ class SimpleWorker(RqSimpleWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         preload()
+
+    def subscribe(self) -> None:
+        _listen_for_commands(self)
