@@ -64,14 +64,24 @@ def app_config(db_url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(app_config: dict[str, Any]) -> Callable[..., Flask]:
+def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
     """Build an app with configuration overrides, on the clean test database."""
+    built: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
         app = create_app({**app_config, **overrides})
+        built.append(app)
         return app
 
-    return build
+    yield build
+    # Close each app's pooled connections now rather than whenever the
+    # garbage collector reaches the app: PostgreSQL refuses clients past
+    # max_connections, and a test that opens twenty at once met the
+    # leftovers of the tests before it.
+    for app in built:
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 def _fresh_g() -> None:
