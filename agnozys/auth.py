@@ -85,9 +85,8 @@ def can_edit() -> bool:
 
 
 #: Blueprints whose requests never act as a signed-in staff member: the API
-#: authenticates by token, and a gateway's webhook is scoped by its charge.
-#: Loading a staff session there would only cost time (and could scope a
-#: webhook to the organization of whoever's browser sent it).
+#: authenticates by token, and a gateway's webhook finds its organization
+#: through the charge. Loading a staff session there would only cost time.
 _NOT_STAFF = frozenset({"api", "webhooks"})
 
 
