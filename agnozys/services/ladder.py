@@ -240,7 +240,8 @@ def claim(day: date, today: date, timezone: str) -> int:
         count = db.session.execute(select(func.count()).select_from(claimed))
         total = int(count.scalar_one())
     else:
-        total = int(db.session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+        result = db.session.execute(statement)
+        total = int(result.rowcount or 0)  # type: ignore[attr-defined]
     db.session.commit()
     return total
 
@@ -784,7 +785,8 @@ def _duplicate(offset: int) -> ValidationFailed:
         _("Confira os campos destacados."),
         {
             "offset_days": _(
-                "Já existe uma etapa em %(when)s.", when=describe_offset(offset).lower()
+                "Já existe uma etapa em %(when)s.",
+                when=describe_offset(offset).lower(),
             )
         },
     )

@@ -107,7 +107,8 @@ def settle(event: PaymentEvent) -> Payment | None:
     }
     raw = db.engine.raw_connection()
     try:
-        conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+        driver: Any = raw.driver_connection
+        conn: psycopg.Connection[Any] = driver
         conn.autocommit = True
         try:
             row = conn.execute(_SETTLE, params, prepare=True).fetchone()

@@ -291,7 +291,8 @@ def mark_paid(
     for callers that hold the invoice (an accepted comprovante).
     """
     if invoice.is_final():
-        raise Conflict(_("Esta cobrança já está paga ou cancelada."), "invoice_final")
+        message = _("Esta cobrança já está paga ou cancelada.")
+        raise Conflict(message, "invoice_final")
     values = paid_values(
         terms(invoice),
         invoice.organization.timezone,
