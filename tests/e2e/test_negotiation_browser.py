@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,9 @@ from agnozys.extensions import db
 from agnozys.models import Customer
 
 expect: Any = None
+PlaywrightError: Any = Exception
 try:  # the harness skips every test when Playwright is missing
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover
     pass
@@ -35,6 +38,9 @@ def live_server_setup() -> Callable[[Any], Any]:
                 ("split2", "João Duas Partes"),
                 ("split3", "Rita Três Partes"),
                 ("row", "Caio Da Lista"),
+                ("instant", "Inês Imediata"),
+                ("late", "Lauro Lento"),
+                ("hurry", "Helena Apressada"),
             ):
                 customer = Customer(
                     organization_id=org.id,
@@ -189,3 +195,91 @@ def test_reschedule_inline_in_the_list_row(
     expect(row).to_contain_text(day(live_server, 5).strftime("%d/%m/%Y"))
     expect(row).to_contain_text("Pendente")
     expect(page.get_by_test_id("reschedule-editor")).to_have_count(0)
+
+
+# Runs in the browser: the moment the editor's date field is inserted, set it
+# and fire `change`, as a user (or autofill) acting at once would. The observer
+# runs right after the swap's task, before any timer, so it catches the field
+# before a delayed htmx settle would have wired it.
+TYPE_ON_ARRIVAL = """(value) => {
+  new MutationObserver((records, observer) => {
+    const field = document.querySelector(
+      '[data-testid=reschedule-editor] input[name=due_date]');
+    if (!field) return;
+    observer.disconnect();
+    field.value = value;
+    field.dispatchEvent(new Event('change', {bubbles: true}));
+  }).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def test_editor_reacts_to_a_date_typed_the_moment_it_opens(
+    page: Any, live_server: Any, login: Any
+) -> None:
+    data = live_server.data["instant"]
+    login(page)
+    page.goto(f"/cobrancas/{data['id']}")
+    page.evaluate(TYPE_ON_ARRIVAL, day(live_server, 5).isoformat())
+    page.get_by_role("link", name="Atualizar vencimento").click()
+    expect(page.get_by_test_id("reschedule-editor")).to_be_visible()
+    expect(page.get_by_test_id("preview-total")).to_have_text("R$ 1.035,00")
+
+
+def test_a_late_answer_for_an_older_choice_does_not_overwrite_the_preview(
+    page: Any, live_server: Any, login: Any
+) -> None:
+    """On a slow line the preview for the date alone may answer after the one
+    for date plus waiver; the staff member must still see the waiver."""
+    data = live_server.data["late"]
+    held: list[Any] = []
+
+    def hold_unwaived(route: Any) -> None:
+        if "waive=interest" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    login(page)
+    page.goto(f"/cobrancas/{data['id']}")
+    page.get_by_role("link", name="Atualizar vencimento").click()
+    editor = page.get_by_test_id("reschedule-editor")
+    expect(editor).to_be_visible()
+    page.route("**/vencimento/previa?*", hold_unwaived)
+
+    editor.get_by_label("Nova data de vencimento").fill(day(live_server, 5).isoformat())
+    editor.get_by_label("Juros", exact=True).check()
+    expect(page.get_by_test_id("preview-total")).to_have_text("R$ 1.020,00")
+    assert held, "the date-only preview request was never sent"
+
+    for route in held:  # the older answers finally arrive
+        with contextlib.suppress(PlaywrightError):  # htmx may have dropped it
+            route.continue_()
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    expect(page.get_by_test_id("preview-total")).to_have_text("R$ 1.020,00")
+    expect(page.get_by_test_id("preview-interest")).to_contain_text("isentos")
+
+
+def test_confirming_while_a_preview_is_still_loading_creates_the_agreement(
+    page: Any, live_server: Any, login: Any
+) -> None:
+    """The click on Confirmar must not wait behind, or be lost to, a preview
+    that is still on its way."""
+    data = live_server.data["hurry"]
+    held: list[Any] = []
+    login(page)
+    page.goto(f"/cobrancas/{data['id']}")
+    page.get_by_role("link", name="Acordo", exact=True).click()
+    editor = page.locator(".agreement-form")
+    expect(editor.get_by_test_id("part-amount")).to_have_count(2)
+    page.route("**/acordo?*", lambda route: held.append(route))  # re-render, held
+
+    editor.get_by_label("Juros", exact=True).check()
+    editor.get_by_label("Nada", exact=True).check()  # changed her mind
+    page.wait_for_function("() => document.querySelector('.htmx-request')")
+    editor.get_by_test_id("agreement-confirm").click()
+    expect(page.locator(".flash-success")).to_contain_text("Acordo criado: 2 parcelas")
+    assert held, "the re-render request was never sent"
+    for route in held:
+        with contextlib.suppress(PlaywrightError):
+            route.continue_()
+    expect(page.locator(".flash-success")).to_contain_text("Acordo criado: 2 parcelas")
