@@ -1,9 +1,9 @@
-"""``flask demo``: a demo organization with staff, customers and invoices."""
+"""``flask demo``: a demo organization with staff, customers, invoices and members."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import click
 from flask import Flask
@@ -11,13 +11,24 @@ from sqlalchemy import select
 
 from . import clock, tenancy, validation
 from .extensions import db
-from .models import Customer, Invoice, InvoiceStatus, Organization, Role, User, utcnow
+from .models import (
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Organization,
+    Role,
+    Subscription,
+    User,
+    utcnow,
+)
+from .services import subscriptions
 from .services.customers import search_key
 from .services.invoices import new_invoice
 
 DEMO_ORG = "Academia Movimento"
 DEMO_EMAIL = "dona@demo.agnozys.com.br"
 DEMO_PASSWORD = "demo-agnozys"
+NOON_UTC = time(12, tzinfo=UTC)  # when the demo's members paid, on the due day
 
 FIRST = [
     "Ana",
@@ -66,13 +77,36 @@ PLANS = [
 ]
 
 
+# Monthly members, by demo customer: days since the subscription started and
+# how many of its periods were paid. Two stopped paying over 30 days ago, so
+# Assinaturas lists them as candidates for suspension.
+MEMBERS = (
+    ("aluno-0006", 75, 3),
+    ("aluno-0007", 50, 2),
+    ("aluno-0008", 20, 1),
+    ("aluno-0009", 70, 1),
+    ("aluno-0010", 35, 0),
+    ("aluno-0011", 5, 0),
+)
+
+
 def load_demo(seed: int = 7) -> tuple[Organization, bool]:
-    """Create the demo organization once; returns it and whether it was new."""
+    """Create the demo organization once; returns it and whether it was new.
+
+    The subscriptions are a second step, run when the organization has none,
+    so a demo database made before they existed gains them too.
+    """
     existing = db.session.execute(
         select(Organization).where(Organization.name == DEMO_ORG)
     ).scalar_one_or_none()
-    if existing is not None:
-        return existing, False
+    org = existing or _load_organization(seed)
+    with tenancy.scope(org.id):
+        if db.session.scalar(select(Subscription.id).limit(1)) is None:
+            _load_members(org)
+    return org, existing is None
+
+
+def _load_organization(seed: int) -> Organization:
     rng = random.Random(seed)
     org = Organization(name=DEMO_ORG)
     db.session.add(org)
@@ -125,7 +159,41 @@ def load_demo(seed: int = 7) -> tuple[Organization, bool]:
                     invoice.status = InvoiceStatus.CANCELED
                     invoice.cancel_reason = "Desistência"
     db.session.commit()
-    return org, True
+    return org
+
+
+def _load_members(org: Organization) -> None:
+    """Subscriptions through the real services, issued up to today."""
+    today = clock.today(org.timezone)
+    plan = subscriptions.create_plan(
+        {"name": "Plano Mensal", "amount": "149.90", "interval": "month"},
+        actor="system:demo",
+    )
+    for external_id, days, paid in MEMBERS:
+        customer = db.session.execute(
+            select(Customer).where(Customer.external_id == external_id)
+        ).scalar_one()
+        subscription = subscriptions.create_subscription(
+            {
+                "customer_id": customer.public_id,
+                "plan_id": plan.public_id,
+                "start_date": (today - timedelta(days=days)).isoformat(),
+            },
+            organization=org,
+            actor="system:demo",
+        )
+        subscriptions.issue_subscription(subscription.id, today, actor="system:demo")
+        periods = db.session.execute(
+            select(Invoice)
+            .where(Invoice.subscription_id == subscription.id)
+            .order_by(Invoice.due_date)
+        ).scalars()
+        for invoice in list(periods)[:paid]:
+            invoice.status = InvoiceStatus.PAID
+            invoice.paid_amount = invoice.amount
+            invoice.payment_method = "demo"
+            invoice.paid_at = datetime.combine(invoice.due_date, NOON_UTC)
+        db.session.commit()
 
 
 def _mark_paid(invoice: Invoice, late: int) -> None:
@@ -138,7 +206,7 @@ def _mark_paid(invoice: Invoice, late: int) -> None:
 def install(app: Flask) -> None:
     @app.cli.command("demo")
     def demo_command() -> None:
-        """Load a demo organization with staff, customers and invoices."""
+        """Load a demo organization with staff, customers, invoices and members."""
         org, created = load_demo()
         verb = "criada" if created else "já existia"
         click.echo(f"Organização de demonstração {verb}: {org.name}")
