@@ -43,7 +43,9 @@ def app_config(app_config: dict[str, Any], receiver: Receiver) -> dict[str, Any]
         "AGNOZYS_ACCESS_WEBHOOK_URL": receiver.url,
         "AGNOZYS_ACCESS_WEBHOOK_SECRET": SECRET,
         "AGNOZYS_ACCESS_WEBHOOK_TIMEOUT": 0.5,
-        "AGNOZYS_ACCESS_RETRY_DELAYS": (0.2, 0.4, 0.6),
+        # Long enough that no stall of a busy machine makes a retry due on
+        # its own: the tests run retries with run_due_retries().
+        "AGNOZYS_ACCESS_RETRY_DELAYS": (5, 10, 15),
     }
 
 
@@ -188,7 +190,7 @@ def test_retries_after_500_and_silence_then_succeeds(
     [delivery] = deliveries()
     assert delivery.status == "pending"
     assert delivery.attempts == 1
-    # The first retry is due within 30 seconds (here 0.2 s by config).
+    # The first retry is due within 30 seconds (here 5 s by config).
     assert delivery.next_attempt_at - utcnow() < timedelta(seconds=30)
 
     run_due_retries()  # no answer this time
@@ -250,7 +252,11 @@ def test_in_process_timer_retries_without_redis(
     make_app: Any, org: Any, receiver: Receiver, make_customer: Any
 ) -> None:
     receiver.script = [500]
-    timer_app = make_app(AGNOZYS_JOB_TIMER=True, AGNOZYS_JOB_TIMER_SECONDS=0.1)
+    timer_app = make_app(
+        AGNOZYS_JOB_TIMER=True,
+        AGNOZYS_JOB_TIMER_SECONDS=0.1,
+        AGNOZYS_ACCESS_RETRY_DELAYS=(0.2,),
+    )
     try:
         with timer_app.app_context():
             subscribe_and_suspend(org, make_customer(org), 35)
