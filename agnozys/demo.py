@@ -21,13 +21,14 @@ from .models import (
     User,
     utcnow,
 )
-from .services import subscriptions
+from .services import negotiation, payments, subscriptions
 from .services.customers import search_key
-from .services.invoices import new_invoice
+from .services.invoices import figures, new_invoice
 
 DEMO_ORG = "Academia Movimento"
 DEMO_EMAIL = "dona@demo.agnozys.com.br"
 DEMO_PASSWORD = "demo-agnozys"
+DEMO_AGENT = "agente@demo.agnozys.com.br"
 NOON_UTC = time(12, tzinfo=UTC)  # when the demo's members paid, on the due day
 
 FIRST = [
@@ -93,8 +94,11 @@ MEMBERS = (
 def load_demo(seed: int = 7) -> tuple[Organization, bool]:
     """Create the demo organization once; returns it and whether it was new.
 
-    The subscriptions are a second step, run when the organization has none,
-    so a demo database made before they existed gains them too.
+    The rest of the story is a second step, run when the organization has
+    no subscription yet, so a demo database made before it gains it too:
+    monthly members, and two debts recovered today by the agent (a new due
+    date, an agreement). Reminders are the daily job's: ``scripts/run-demo``
+    runs ``flask dunning run`` after this.
     """
     existing = db.session.execute(
         select(Organization).where(Organization.name == DEMO_ORG)
@@ -103,6 +107,7 @@ def load_demo(seed: int = 7) -> tuple[Organization, bool]:
     with tenancy.scope(org.id):
         if db.session.scalar(select(Subscription.id).limit(1)) is None:
             _load_members(org)
+            _load_recoveries(org)
     return org, existing is None
 
 
@@ -113,7 +118,7 @@ def _load_organization(seed: int) -> Organization:
     db.session.flush()
     for email, role, name in (
         (DEMO_EMAIL, Role.OWNER, "Dona da Academia"),
-        ("agente@demo.agnozys.com.br", Role.AGENT, "Agente de Cobrança"),
+        (DEMO_AGENT, Role.AGENT, "Agente de Cobrança"),
         ("leitura@demo.agnozys.com.br", Role.VIEWER, "Contador"),
     ):
         user = User(organization_id=org.id, email=email, role=role, name=name)
@@ -211,3 +216,49 @@ def install(app: Flask) -> None:
         verb = "criada" if created else "já existia"
         click.echo(f"Organização de demonstração {verb}: {org.name}")
         click.echo(f"Entre com: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def _load_recoveries(org: Organization) -> None:
+    """The agent moves one old debt to a new date and splits another in two;
+    both customers pay by Pix (the first part, for the agreement)."""
+    today = clock.today(org.timezone)
+    oldest = (
+        db.session.execute(
+            select(Invoice.public_id)
+            .where(
+                Invoice.status == InvoiceStatus.PENDING,
+                Invoice.subscription_id.is_(None),
+                Invoice.due_date < today - timedelta(days=30),
+            )
+            .order_by(Invoice.due_date, Invoice.id)
+            .limit(2)
+        )
+        .scalars()
+        .all()
+    )
+    if len(oldest) < 2:
+        return
+    moved = negotiation.reschedule_invoice(
+        oldest[0],
+        {"due_date": (today + timedelta(days=3)).isoformat(), "waive": "interest"},
+        actor=DEMO_AGENT,
+    )
+    _pay_by_pix(moved.public_id)
+    agreement = negotiation.make_agreement(
+        oldest[1],
+        {"installments": 2, "first_due_date": today.isoformat(), "interval_days": 30},
+        actor=DEMO_AGENT,
+    )
+    _pay_by_pix(negotiation.agreement_parts(agreement.id)[0].public_id)
+
+
+def _pay_by_pix(public_id: str) -> None:
+    invoice = negotiation.lock_invoice(public_id)
+    payments.mark_paid(
+        invoice,
+        amount=figures(invoice).amount_due,
+        paid_at=clock.now(),
+        method="pix",
+        actor="system:demo",
+    )
+    db.session.commit()

@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 from agnozys import tenancy
 from agnozys.demo import DEMO_EMAIL, DEMO_ORG, DEMO_PASSWORD, MEMBERS
 from agnozys.extensions import db
-from agnozys.models import Customer, Invoice, Organization, Subscription
+from agnozys.models import (
+    Agreement,
+    Customer,
+    Event,
+    Invoice,
+    Organization,
+    Subscription,
+)
 
 
 def count(model: Any) -> int:
@@ -59,3 +66,36 @@ def test_the_demo_shows_members_who_stopped_paying_as_suspension_candidates(
     for name in on_time:
         assert name not in found.group(1)
         assert name in page  # still listed among all subscriptions
+
+
+def lever(page: str, name: str) -> str:
+    found = re.search(rf'data-testid="lever-{name}">(.*?)</a>', page, re.S)
+    assert found, f"the Painel has no {name} lever"
+    return " ".join(found.group(1).split())
+
+
+def test_the_painel_shows_what_the_demo_agent_recovered_today(
+    runner: Any, client: Any
+) -> None:
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+
+    page = client.get("/painel").get_data(as_text=True)
+    moved = lever(page, "reschedule")
+    split = lever(page, "agreement")
+    assert "1 cobrança paga depois de atualizar o vencimento" in moved
+    assert "1 parte de acordo paga" in split
+    assert "R$ 0,00" not in moved and "R$ 0,00" not in split
+
+    # Both went through the real flows: the timeline says who did what.
+    with tenancy.unscoped():
+        agreement = db.session.execute(select(Agreement)).scalar_one()
+        rescheduled = db.session.execute(
+            select(Invoice)
+            .join(Event, Event.invoice_id == Invoice.id)
+            .where(Event.type == "invoice.rescheduled")
+        ).scalar_one()
+        original = db.session.get(Invoice, agreement.original_invoice_id)
+    show = client.get(f"/cobrancas/{rescheduled.public_id}").get_data(as_text=True)
+    assert "Paga" in show and "Vencimento atualizado" in show
+    assert original is not None and original.cancel_reason
