@@ -13,6 +13,12 @@ from agnozys.demo import load_demo
 from agnozys.extensions import db
 from agnozys.models import Event, Invoice, InvoiceStatus, utcnow
 
+expect: Any = None
+try:  # the harness skips every test when Playwright is missing
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover
+    pass
+
 
 @pytest.fixture(scope="module")
 def live_server_setup() -> Any:
@@ -121,7 +127,8 @@ def test_painel_shows_levers_and_trend(page, login, screenshot, publish_screensh
     publish_screenshot(path)
 
     page.locator("[data-testid=lever-reminder]").click()
-    assert page.locator("[data-testid=figure-row]").count() == 1
+    # count() would not wait for the new page; the expectation does.
+    expect(page.locator("[data-testid=figure-row]")).to_have_count(1)
 
 
 def test_aging_page(page, login, screenshot, publish_screenshot):
