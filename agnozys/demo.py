@@ -159,7 +159,8 @@ def _load_organization(seed: int) -> Organization:
                 )
                 roll = rng.random()
                 if offset < 0 and roll < 0.45:
-                    _mark_paid(invoice, late=rng.randint(0, 10))
+                    late = rng.randint(0, 10)
+                    _mark_paid(invoice, utcnow() - timedelta(days=late))
                 elif roll > 0.95:
                     invoice.status = InvoiceStatus.CANCELED
                     invoice.cancel_reason = "Desistência"
@@ -194,28 +195,8 @@ def _load_members(org: Organization) -> None:
             .order_by(Invoice.due_date)
         ).scalars()
         for invoice in list(periods)[:paid]:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_amount = invoice.amount
-            invoice.payment_method = "demo"
-            invoice.paid_at = datetime.combine(invoice.due_date, NOON_UTC)
+            _mark_paid(invoice, datetime.combine(invoice.due_date, NOON_UTC))
         db.session.commit()
-
-
-def _mark_paid(invoice: Invoice, late: int) -> None:
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_amount = invoice.amount
-    invoice.payment_method = "demo"
-    invoice.paid_at = utcnow() - timedelta(days=max(late, 0))
-
-
-def install(app: Flask) -> None:
-    @app.cli.command("demo")
-    def demo_command() -> None:
-        """Load a demo organization with staff, customers, invoices and members."""
-        org, created = load_demo()
-        verb = "criada" if created else "já existia"
-        click.echo(f"Organização de demonstração {verb}: {org.name}")
-        click.echo(f"Entre com: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
 def _load_recoveries(org: Organization) -> None:
@@ -262,3 +243,21 @@ def _pay_by_pix(public_id: str) -> None:
         actor="system:demo",
     )
     db.session.commit()
+
+
+def _mark_paid(invoice: Invoice, paid_at: datetime) -> None:
+    """Paid in the demo's past, with no payment event: history, not a flow."""
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_amount = invoice.amount
+    invoice.payment_method = "demo"
+    invoice.paid_at = paid_at
+
+
+def install(app: Flask) -> None:
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Load a demo organization with staff, customers, invoices and members."""
+        org, created = load_demo()
+        verb = "criada" if created else "já existia"
+        click.echo(f"Organização de demonstração {verb}: {org.name}")
+        click.echo(f"Entre com: {DEMO_EMAIL} / {DEMO_PASSWORD}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from agnozys import tenancy
@@ -18,6 +19,14 @@ from agnozys.models import (
     Organization,
     Subscription,
 )
+
+
+@pytest.fixture
+def demo_owner(runner: Any, client: Any) -> Any:
+    """The demo loaded by its command, and a client logged in as its owner."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    return client
 
 
 def count(model: Any) -> int:
@@ -50,12 +59,9 @@ def test_demo_loads_once_and_a_second_run_changes_nothing(runner: Any) -> None:
 
 
 def test_the_demo_shows_members_who_stopped_paying_as_suspension_candidates(
-    runner: Any, client: Any
+    demo_owner: Any,
 ) -> None:
-    assert runner.invoke(args=["demo"]).exit_code == 0
-    client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
-
-    page = client.get("/assinaturas").get_data(as_text=True)
+    page = demo_owner.get("/assinaturas").get_data(as_text=True)
     found = re.search(r'<table data-testid="candidates">(.*?)</table>', page, re.S)
     assert found, "Assinaturas lists no candidate for suspension"
     # Started 70 days ago with one period paid, and 35 days ago with none.
@@ -75,12 +81,9 @@ def lever(page: str, name: str) -> str:
 
 
 def test_the_painel_shows_what_the_demo_agent_recovered_today(
-    runner: Any, client: Any
+    demo_owner: Any,
 ) -> None:
-    assert runner.invoke(args=["demo"]).exit_code == 0
-    client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
-
-    page = client.get("/painel").get_data(as_text=True)
+    page = demo_owner.get("/painel").get_data(as_text=True)
     moved = lever(page, "reschedule")
     split = lever(page, "agreement")
     assert "1 cobrança paga depois de atualizar o vencimento" in moved
@@ -96,6 +99,6 @@ def test_the_painel_shows_what_the_demo_agent_recovered_today(
             .where(Event.type == "invoice.rescheduled")
         ).scalar_one()
         original = db.session.get(Invoice, agreement.original_invoice_id)
-    show = client.get(f"/cobrancas/{rescheduled.public_id}").get_data(as_text=True)
+    show = demo_owner.get(f"/cobrancas/{rescheduled.public_id}").get_data(as_text=True)
     assert "Paga" in show and "Vencimento atualizado" in show
     assert original is not None and original.cancel_reason
