@@ -41,6 +41,7 @@ def live_server_setup() -> Callable[[Any], Any]:
                 ("instant", "Inês Imediata"),
                 ("late", "Lauro Lento"),
                 ("hurry", "Helena Apressada"),
+                ("double", "Davi Duplo"),
             ):
                 customer = Customer(
                     organization_id=org.id,
@@ -283,3 +284,21 @@ def test_confirming_while_a_preview_is_still_loading_creates_the_agreement(
         with contextlib.suppress(PlaywrightError):
             route.continue_()
     expect(page.locator(".flash-success")).to_contain_text("Acordo criado: 2 parcelas")
+
+
+def test_a_double_click_on_confirmar_saves_once_without_a_conflict(
+    page: Any, live_server: Any, login: Any
+) -> None:
+    data = live_server.data["double"]
+    login(page)
+    page.goto(f"/cobrancas/{data['id']}")
+    page.get_by_role("link", name="Atualizar vencimento").click()
+    editor = page.get_by_test_id("reschedule-editor")
+    editor.get_by_label("Nova data de vencimento").fill(day(live_server, 5).isoformat())
+    expect(page.get_by_test_id("preview-total")).to_have_text("R$ 1.035,00")
+
+    editor.get_by_role("button", name="Confirmar novo vencimento").dblclick()
+    expect(page.locator(".flash-success")).to_contain_text("Vencimento atualizado")
+    expect(page.locator(".flash-error")).to_have_count(0)
+    expect(page.locator(".timeline")).to_contain_text("Vencimento atualizado")
+    assert page.locator(".timeline li", has_text="Vencimento atualizado").count() == 1
